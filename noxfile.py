@@ -1,0 +1,261 @@
+"""Development sessions for the fw monorepo.
+
+``nox`` with no arguments runs what CI runs (the ``ci`` tag): the whole test
+suite, lint, type checks, the docs, the builds, and each distribution alone.
+``nox -l`` lists every session.  Sessions that take a distribution are
+parametrized by its short name (``core``, ``web``...), so
+``nox -s "isolated(web)"`` or ``nox -k web`` select it without surprises.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import sys
+import tarfile
+import tomllib
+import zipfile
+from pathlib import Path
+
+import nox
+
+ROOT = Path(__file__).parent
+PACKAGES = ["core", "names", "web", "mail", "words", "conch", "trial"]
+PYTHON = f"{sys.version_info.major}.{sys.version_info.minor}"
+DIST = ROOT / "dist"
+
+nox.options.default_venv_backend = "uv|venv"
+nox.options.reuse_existing_virtualenvs = False
+nox.options.error_on_missing_interpreters = True
+nox.options.tags = ["ci"]
+
+TEST_REQUIREMENTS = ["pytest>=8.3", "hypothesis>=6.100", "pytest-timeout>=2.3", "packaging>=24"]
+DOCS_REQUIREMENTS = ["sphinx>=8", "myst-parser>=4", "furo>=2024.8.6"]
+TYPECHECK_REQUIREMENTS = ["mypy-zope>=1.0.9", "pytest>=8.3", "hypothesis>=6.100"]
+
+
+def pyproject(package: str) -> dict:
+    with (ROOT / "packages" / package / "pyproject.toml").open("rb") as f:
+        return tomllib.load(f)
+
+
+def distName(package: str) -> str:
+    return f"fw-{package}"
+
+
+def fwDependencies(package: str) -> list[str]:
+    """The fw packages that ``package`` declares, transitively, itself first."""
+    order: list[str] = []
+
+    def visit(p: str) -> None:
+        if p in order:
+            return
+        order.append(p)
+        for req in pyproject(p)["project"].get("dependencies", []):
+            m = re.match(r"fw-([a-z]+)", req)
+            if m:
+                visit(m.group(1))
+
+    visit(package)
+    return order
+
+
+def ownedPackages(package: str) -> list[str]:
+    """The ``fw.<name>`` sub-packages a distribution owns (from its wheel target)."""
+    wheel = pyproject(package)["tool"]["hatch"]["build"]["targets"]["wheel"]
+    return [p.removeprefix("src/fw/") for p in wheel["only-include"]]
+
+
+def editable(packages: list[str]) -> list[str]:
+    args: list[str] = []
+    for p in packages:
+        args += ["-e", str(ROOT / "packages" / p)]
+    return args
+
+
+def pytestArgs(session: nox.Session) -> list[str]:
+    args = list(session.posargs)
+    if os.environ.get("CI"):
+        args.append("-p no:cacheprovider")
+    return args
+
+
+@nox.session(python=PYTHON, tags=["ci"])
+def tests(session: nox.Session) -> None:
+    """Every distribution installed (editable) and the whole test suite."""
+    session.install(*TEST_REQUIREMENTS, *editable(PACKAGES))
+    session.run("python", "-m", "pytest", *pytestArgs(session))
+
+
+@nox.session(python=PYTHON)
+@nox.parametrize("package", PACKAGES, ids=PACKAGES)
+def tests_package(session: nox.Session, package: str) -> None:
+    """One distribution with only the fw distributions it declares, and its own tests.
+
+    This is what catches an import of a sibling the distribution does not
+    declare.
+    """
+    session.install(*TEST_REQUIREMENTS, *editable(fwDependencies(package)))
+    session.run(
+        "python", "-m", "pytest", str(ROOT / "packages" / package / "tests"), *pytestArgs(session)
+    )
+
+
+@nox.session(python=PYTHON, tags=["ci"])
+def lint(session: nox.Session) -> None:
+    """ruff: lint and formatting."""
+    session.install("ruff>=0.8")
+    session.run("ruff", "check", ".")
+    session.run("ruff", "format", "--check", ".")
+
+
+@nox.session(python=PYTHON, tags=["ci"])
+def typecheck(session: nox.Session) -> None:
+    """mypy --strict with the mypy-zope plugin over every distribution's source."""
+    session.install(*TYPECHECK_REQUIREMENTS, *editable(PACKAGES))
+    session.run("mypy", *(str(ROOT / "packages" / p / "src") for p in PACKAGES))
+
+
+def buildOne(session: nox.Session, package: str, outdir: Path) -> tuple[Path, Path]:
+    """Build a distribution's sdist, then its wheel from that sdist, offline.
+
+    The wheel is built the way a distribution packager builds it: from the
+    unpacked sdist alone, with the declared build requirements already
+    present and no network (``--no-isolation``).
+    Returns the sdist and the wheel.
+    """
+    source = ROOT / "packages" / package
+    session.run(
+        "python", "-m", "build", "--sdist", "--no-isolation", "--outdir", str(outdir), str(source)
+    )
+    [sdist] = outdir.glob(f"fw_{package}-*.tar.gz")
+    unpacked = Path(session.create_tmp()) / "unpacked" / package
+    shutil.rmtree(unpacked, ignore_errors=True)
+    unpacked.mkdir(parents=True)
+    with tarfile.open(sdist) as tar:
+        tar.extractall(unpacked, filter="data")
+    [tree] = unpacked.iterdir()
+    session.run(
+        "python",
+        "-m",
+        "build",
+        "--wheel",
+        "--no-isolation",
+        "--outdir",
+        str(outdir),
+        str(tree),
+        env={"PIP_NO_INDEX": "1", "UV_OFFLINE": "1"},
+    )
+    [wheel] = outdir.glob(f"fw_{package}-*.whl")
+    return sdist, wheel
+
+
+def buildRequirements() -> list[str]:
+    reqs: set[str] = {"build>=1.2"}
+    for p in PACKAGES:
+        reqs.update(pyproject(p)["build-system"]["requires"])
+    return sorted(reqs)
+
+
+def checkWheel(wheel: Path, package: str) -> None:
+    owned = ownedPackages(package)
+    with zipfile.ZipFile(wheel) as zf:
+        names = zf.namelist()
+    distInfo = wheel.name.split("-")[0] + "-" + wheel.name.split("-")[1] + ".dist-info/"
+    for name in names:
+        if name.startswith(distInfo):
+            continue
+        parts = name.split("/")
+        if parts[0] != "fw" or len(parts) < 3 or parts[1] not in owned:
+            raise ValueError(f"{wheel.name} holds {name}, outside fw/{{{','.join(owned)}}}/")
+    if "fw/__init__.py" in names:
+        raise ValueError(f"{wheel.name} ships fw/__init__.py, breaking the namespace")
+    for p in owned:
+        if f"fw/{p}/py.typed" not in names:
+            raise ValueError(f"{wheel.name} lacks fw/{p}/py.typed")
+
+
+def checkSdist(sdist: Path) -> None:
+    with tarfile.open(sdist) as tar:
+        names = tar.getnames()
+    top = names[0].split("/")[0]
+    for required in ("pyproject.toml", "README.md", "LICENSE", "CHANGELOG.md"):
+        if f"{top}/{required}" not in names:
+            raise ValueError(f"{sdist.name} lacks {required}")
+    if not any(n.startswith(f"{top}/tests/test_") for n in names):
+        raise ValueError(f"{sdist.name} ships no tests")
+
+
+@nox.session(python=PYTHON, tags=["ci"])
+def build(session: nox.Session) -> None:
+    """sdist and wheel for every distribution into dist/, checked."""
+    session.install(*buildRequirements(), "twine>=5")
+    shutil.rmtree(DIST, ignore_errors=True)
+    DIST.mkdir()
+    for package in PACKAGES:
+        sdist, wheel = buildOne(session, package, DIST)
+        checkSdist(sdist)
+        checkWheel(wheel, package)
+    artefacts = sorted(p.name for p in DIST.iterdir())
+    session.run("twine", "check", "--strict", *(str(DIST / a) for a in artefacts))
+    if len(artefacts) != 2 * len(PACKAGES):
+        session.error(f"expected {2 * len(PACKAGES)} artefacts, got {artefacts}")
+    session.log(f"{len(artefacts)} artefacts in {DIST}")
+
+
+@nox.session(python=PYTHON, tags=["ci"])
+@nox.parametrize("package", PACKAGES, ids=PACKAGES)
+def isolated(session: nox.Session, package: str) -> None:
+    """One distribution as a packager sees it.
+
+    Builds it and its fw dependencies from their sdists, offline; installs only
+    those wheels in a fresh environment; imports every module; loads every
+    entry point it declares; and runs the tests shipped in its sdist against
+    the installed wheel, from the unpacked sdist.
+    """
+    session.install(*buildRequirements(), *TEST_REQUIREMENTS)
+    outdir = Path(session.create_tmp()) / "wheels"
+    shutil.rmtree(outdir, ignore_errors=True)
+    outdir.mkdir()
+    wheels = []
+    for dep in fwDependencies(package):
+        _, wheel = buildOne(session, dep, outdir)
+        wheels.append(wheel)
+    session.install(*map(str, wheels))
+    session.run("python", str(ROOT / "tools" / "check_installed.py"), distName(package))
+    [tree] = (Path(session.create_tmp()) / "unpacked" / package).iterdir()
+    session.chdir(tree)
+    session.run("python", "-m", "pytest", "tests", *pytestArgs(session))
+
+
+@nox.session(python=PYTHON, tags=["ci"])
+def docs(session: nox.Session) -> None:
+    """Sphinx HTML docs with the API reference; warnings are errors."""
+    session.install(*DOCS_REQUIREMENTS, *editable(PACKAGES))
+    out = ROOT / "docs" / "_build" / "html"
+    shutil.rmtree(out, ignore_errors=True)
+    session.run("sphinx-build", "-W", "--keep-going", "-b", "html", "docs", str(out))
+
+
+@nox.session(python=PYTHON, tags=["ci"])
+@nox.parametrize("package", PACKAGES, ids=PACKAGES)
+def release_check(session: nox.Session, package: str) -> None:
+    """Check that a distribution is ready to release alone.
+
+    The version in its version file and in its built metadata agree, the tag
+    ``fw-<name>-v<version>`` is well formed and not yet used, the changelog
+    has no section for this version yet, and towncrier drafts the section
+    from the fragments.  docs/releasing.md gives the whole procedure.
+    """
+    session.install("towncrier>=24", "packaging>=24", "hatchling>=1.27")
+    session.run("python", str(ROOT / "tools" / "release_check.py"), package, *session.posargs)
+
+
+@nox.session(python=PYTHON)
+def changelog_draft(session: nox.Session) -> None:
+    """Print every distribution's draft changelog section."""
+    session.install("towncrier>=24")
+    for package in PACKAGES:
+        session.chdir(ROOT / "packages" / package)
+        session.run("towncrier", "build", "--draft", "--version", "NEXT")

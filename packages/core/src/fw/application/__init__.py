@@ -1,0 +1,1 @@
+"""The application framework: services, the ``fwd`` runner and its plugins."""

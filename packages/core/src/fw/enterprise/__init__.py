@@ -1,0 +1,1 @@
+"""Asynchronous access to blocking DB-API database drivers through a thread pool."""

@@ -1,0 +1,1 @@
+"""The asynchronous core: Deferreds, the reactor, transports and endpoints."""

@@ -1,0 +1,1 @@
+"""Perspective Broker: remote object references and calls over a network."""
