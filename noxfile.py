@@ -9,7 +9,6 @@ parametrized by its short name (``core``, ``web``...), so
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 import sys
@@ -75,10 +74,7 @@ def editable(packages: list[str]) -> list[str]:
 
 
 def pytestArgs(session: nox.Session) -> list[str]:
-    args = list(session.posargs)
-    if os.environ.get("CI"):
-        args.append("-p no:cacheprovider")
-    return args
+    return list(session.posargs)
 
 
 @nox.session(python=PYTHON, tags=["ci"])
@@ -227,6 +223,24 @@ def isolated(session: nox.Session, package: str) -> None:
     [tree] = (Path(session.create_tmp()) / "unpacked" / package).iterdir()
     session.chdir(tree)
     session.run("python", "-m", "pytest", "tests", *pytestArgs(session))
+    if package != "core":
+        # Uninstalling one distribution leaves the rest of the namespace intact.
+        uninstall(session, distName(package))
+        session.run(
+            "python",
+            "-c",
+            f"import importlib.util as u, fw.internet, fw.python; "
+            f"assert u.find_spec('fw.{package}') is None, 'fw.{package} still importable'",
+        )
+
+
+def uninstall(session: nox.Session, dist: str) -> None:
+    if session.venv_backend == "uv":
+        session.run(
+            "uv", "pip", "uninstall", "--python", session.virtualenv.location, dist, external=True
+        )
+    else:
+        session.run("python", "-m", "pip", "uninstall", "--yes", dist)
 
 
 @nox.session(python=PYTHON, tags=["ci"])
