@@ -29,7 +29,14 @@ nox.options.reuse_existing_virtualenvs = False
 nox.options.error_on_missing_interpreters = True
 nox.options.tags = ["ci"]
 
-TEST_REQUIREMENTS = ["pytest>=8.3", "hypothesis>=6.100", "pytest-timeout>=2.3", "packaging>=24"]
+TEST_REQUIREMENTS = [
+    "pytest>=8.3",
+    "hypothesis>=6.100",
+    "pytest-timeout>=2.3",
+    "packaging>=24",
+    # The reactor conformance suite also runs the asyncio reactor on uvloop.
+    "uvloop>=0.19",
+]
 DOCS_REQUIREMENTS = ["sphinx>=8", "myst-parser>=4", "furo>=2024.8.6"]
 TYPECHECK_REQUIREMENTS = ["mypy-zope>=1.0.9", "pytest>=8.3", "hypothesis>=6.100"]
 

@@ -8,6 +8,8 @@ constant Python stack.
 
 from __future__ import annotations
 
+import sys
+
 import types
 from collections.abc import Callable, Coroutine, Generator, Mapping
 from contextvars import copy_context
@@ -700,10 +702,10 @@ class Deferred(Generic[_SelfResultT]):
     # -- coroutines and asyncio --------------------------------------------------
 
     def __await__(self) -> Generator[Any, Any, _SelfResultT]:
-        """Wait for the result, from a coroutine run by :func:`ensureDeferred`.
+        """Wait for the result, from a coroutine run by :func:`ensureDeferred`
+        or by an asyncio task.
 
-        A failure is raised as its exception.  From asyncio, await
-        :meth:`asFuture` instead.
+        A failure is raised as its exception.
         """
         if self.called and not self.paused and not self._runningCallbacks:
             result = self.result
@@ -713,6 +715,14 @@ class Deferred(Generic[_SelfResultT]):
                     info.failResult = None
                 result.raiseException()
             return result  # type: ignore[no-any-return]
+        asyncio = sys.modules.get("asyncio")
+        if asyncio is not None:
+            loop = asyncio.events._get_running_loop()
+            if loop is not None and asyncio.current_task(loop) is not None:
+                # Awaited in an asyncio task, which can only wait for futures.
+                # (fw's own driver accepts futures too, should it be the one
+                # stepping this coroutine inside a task.)
+                return (yield from self.asFuture(loop).__await__())
         # The driver sends the result, or throws the failure, back in here.
         return (yield self)  # type: ignore[no-any-return]
 

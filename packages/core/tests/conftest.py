@@ -1,0 +1,147 @@
+"""Fixtures for fw-core's tests: every reactor backend, and running one until a Deferred fires."""
+
+from __future__ import annotations
+
+import gc
+import importlib
+import importlib.util
+import os
+import select
+import shutil
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+
+# The conformance suite: each backend available here, by module and class.
+_BACKENDS = {
+    "select": ("fw.internet.selectreactor", "SelectReactor"),
+    "poll": ("fw.internet.pollreactor", "PollReactor"),
+    "epoll": ("fw.internet.epollreactor", "EPollReactor"),
+    "asyncio": ("fw.internet.asyncioreactor", "AsyncioSelectorReactor"),
+    "uvloop": ("fw.internet.asyncioreactor", "AsyncioSelectorReactor"),
+}
+
+
+def _available(name: str) -> bool:
+    if name in ("poll", "epoll"):
+        return hasattr(select, name)
+    if name == "uvloop":
+        return importlib.util.find_spec("uvloop") is not None
+    return True
+
+
+_AVAILABLE = [name for name in _BACKENDS if _available(name)]
+
+
+def _build(name: str) -> Any:
+    module, cls = _BACKENDS[name]
+    factory = getattr(importlib.import_module(module), cls)
+    if name == "uvloop":
+        import uvloop
+
+        return factory(uvloop.new_event_loop())
+    return factory()
+
+
+def requirePeer(program: str) -> str:
+    """
+    Return the path of a peer program the test needs.
+
+    Skips the test when it is missing, unless FW_REQUIRE_PEERS=1 (as in CI),
+    where a missing peer fails it.
+    """
+    path = shutil.which(program)
+    if path is None:
+        message = f"peer program {program!r} is not installed"
+        if os.environ.get("FW_REQUIRE_PEERS") == "1":
+            pytest.fail(message + " (FW_REQUIRE_PEERS=1)")
+        pytest.skip(message)
+    return path
+
+
+@pytest.fixture(name="requirePeer")
+def requirePeerFixture() -> Callable[[str], str]:
+    """The :func:`requirePeer` function, for tests: ``path = requirePeer("curl")``."""
+    return requirePeer
+
+
+@pytest.fixture(params=_AVAILABLE)
+def reactor(request: pytest.FixtureRequest) -> Iterator[Any]:
+    """A new, not yet running reactor of each available backend."""
+    instance = _build(request.param)
+    yield instance
+    # Release what the reactor itself holds (its waker, its poller).
+    for reader in list(instance._internalReaders):
+        instance.removeReader(reader)
+        reader.connectionLost(None)
+    poller = getattr(instance, "_poller", None)
+    if poller is not None and hasattr(poller, "close"):
+        poller.close()
+    if instance.threadpool is not None:
+        instance.threadpool.stop()
+    loop = getattr(instance, "_asyncioEventloop", None)
+    if loop is not None:
+        loop.close()
+    gc.collect()
+
+
+class ReactorTimeout(AssertionError):
+    """The reactor ran past the test's time limit."""
+
+
+@pytest.fixture
+def runReactor() -> Callable[..., Any]:
+    """
+    ``runReactor(reactor, f, timeout=10)``: run ``reactor`` until the Deferred
+    (or coroutine) returned by ``f()`` fires, then stop it; return the result or
+    raise the failure.  Fails if the reactor is left with timers, readers or
+    writers of the test's making.
+    """
+    from fw.internet.defer import ensureDeferred, maybeDeferred
+
+    def run(reactor: Any, f: Callable[[], Any], timeout: float = 10) -> Any:
+        outcome: list[Any] = []
+        leftovers: list[str] = []
+
+        def finish(result: Any) -> None:
+            outcome.append(result)
+            # What the test left behind, before shutdown closes it all.
+            calls = [c for c in reactor.getDelayedCalls() if c is not guard]
+            if calls:
+                leftovers.append(f"pending delayed calls: {calls}")
+            if reactor.getReaders():
+                leftovers.append(f"readers: {reactor.getReaders()}")
+            if reactor.getWriters():
+                leftovers.append(f"writers: {reactor.getWriters()}")
+            if not reactor._stopped:
+                reactor.stop()
+
+        def timedOut() -> None:
+            outcome.append(ReactorTimeout(f"reactor still running after {timeout}s"))
+            reactor.stop()
+
+        def start() -> None:
+            d = maybeDeferred(f)
+            d.addCallback(lambda r: ensureDeferred(r) if hasattr(r, "__await__") else r)
+            d.addBoth(finish)
+
+        guard = reactor.callLater(timeout, timedOut)
+        reactor.callWhenRunning(start)
+        reactor.run(installSignalHandlers=False)
+        if guard.active():
+            guard.cancel()
+        assert outcome, "the reactor stopped before the test finished"
+        result = outcome[0]
+        if isinstance(result, ReactorTimeout):
+            raise result
+        if isinstance(result, BaseException):
+            raise result
+        from fw.python.failure import Failure
+
+        if isinstance(result, Failure):
+            result.raiseException()
+        assert not leftovers, "the test left reactor state behind: " + "; ".join(leftovers)
+        return result
+
+    return run
