@@ -29,16 +29,29 @@ nox.options.reuse_existing_virtualenvs = False
 nox.options.error_on_missing_interpreters = True
 nox.options.tags = ["ci"]
 
+TLS_REQUIREMENTS = ["pyOpenSSL>=24.0", "service_identity>=24.1", "idna>=3.6"]
 TEST_REQUIREMENTS = [
     "pytest>=8.3",
     "hypothesis>=6.100",
     "pytest-timeout>=2.3",
     "packaging>=24",
-    # The reactor conformance suite also runs the asyncio reactor on uvloop.
+    # The reactor conformance suite also runs the asyncio reactor on uvloop,
+    # and on GLib's main loop through PyGObject (3.50 builds against Debian 12's
+    # libgirepository1.0; .ci/debian-packages.txt has its build dependencies).
     "uvloop>=0.19",
+    "PyGObject>=3.50,<3.51",
+    # fw-core's ``tls`` extra, for the TLS tests.
+    *TLS_REQUIREMENTS,
 ]
 DOCS_REQUIREMENTS = ["sphinx>=8", "myst-parser>=4", "furo>=2024.8.6"]
-TYPECHECK_REQUIREMENTS = ["mypy-zope>=1.0.9", "pytest>=8.3", "hypothesis>=6.100"]
+TYPECHECK_REQUIREMENTS = [
+    "mypy-zope>=1.0.9",
+    "pytest>=8.3",
+    "hypothesis>=6.100",
+    # Typed optional dependencies that fw's source imports.
+    "uvloop>=0.19",
+    *TLS_REQUIREMENTS,
+]
 
 
 def pyproject(package: str) -> dict:

@@ -24,6 +24,9 @@ autodoc_typehints = "description"
 autodoc_member_order = "bysource"
 napoleon_google_docstring = True
 napoleon_numpy_docstring = False
+# Type hints such as ``type[X]`` would otherwise be ambiguous cross-references
+# to the several attributes named ``type`` (Failure.type, IPv4Address.type...).
+suppress_warnings = ["ref.python"]
 
 html_theme = "furo"
 html_title = "fw"

@@ -18,7 +18,7 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
 EXAMPLES = sorted((DOCS / "examples").rglob("*.py"))
-FENCE = re.compile(r"^```+\s*\{?([\w-]*)\}?\s*([^\n]*)$", re.M)
+FENCE = re.compile(r"^```+[ \t]*\{?([\w-]*)\}?[ \t]*([^\n]*)$", re.M)
 
 
 def docPages() -> list[Path]:

@@ -1,7 +1,7 @@
 """Making Deferreds: from values (succeed, fail), calls (maybeDeferred) and coroutines.
 
-One driver runs both an ``async def`` coroutine (which ``await``s Deferreds)
-and an ``inlineCallbacks`` generator (which ``yield``s them): it sends each
+One driver runs both an ``async def`` coroutine (which awaits Deferreds)
+and an ``inlineCallbacks`` generator (which yields them): it sends each
 result in, or throws each failure in, and waits on whatever Deferred comes
 out.  The whole run happens in one copy of the context that was current when
 it started (see :mod:`fw.internet._defer_core` for the context rule).
@@ -233,7 +233,7 @@ def ensureDeferred(
 def inlineCallbacks(
     f: Callable[_P, Generator[Any, Any, _T]],
 ) -> Callable[_P, Deferred[_T]]:
-    """Decorate a generator function that ``yield``s Deferreds into one returning a Deferred.
+    """Decorate a generator function yielding Deferreds into one returning a Deferred.
 
     Each ``yield d`` gives back ``d``'s result, or raises its failure's
     exception; yielding anything else gives it back at once.  The

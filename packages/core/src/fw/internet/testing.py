@@ -22,7 +22,7 @@ A protocol test, start to end::
     assert transport.value() == b"hello"
 """
 
-from fw.internet._task_clock import Clock
+from fw.internet._task_clock import Clock as Clock
 from fw.internet._testing_iosim import (
     FakeAddress,
     FakeTransport,
@@ -46,9 +46,9 @@ from fw.internet._testing_transport import (
     StringTransportWithDisconnection,
 )
 
+# Clock is importable from here too (it is documented in fw.internet.task).
 __all__ = [
     "AccumulatingProtocol",
-    "Clock",
     "EventLoggingObserver",
     "FakeAddress",
     "FakeTransport",

@@ -23,11 +23,12 @@ __all__ = [
 class PredicateResult(Enum):
     """What a filter predicate says about an event.
 
-    Members:
-        yes: log it, whatever the later predicates say.
-        no: drop it, whatever the later predicates say.
-        maybe: no opinion; ask the next predicate (an event that every
-            predicate answers ``maybe`` is logged).
+    The answers:
+
+    - ``yes``: log it, whatever the later predicates say.
+    - ``no``: drop it, whatever the later predicates say.
+    - ``maybe``: no opinion; ask the next predicate (an event that every
+      predicate answers ``maybe`` is logged).
     """
 
     yes = "yes"

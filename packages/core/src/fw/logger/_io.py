@@ -55,7 +55,7 @@ class LoggingFile:
 
     @property
     def name(self) -> str:
-        """A description of the file, for ``repr``s and error messages."""
+        """A description of the file, for ``repr()`` and error messages."""
         return f"<{type(self).__name__} {self.log.namespace}#{self.level.name}>"
 
     def __repr__(self) -> str:

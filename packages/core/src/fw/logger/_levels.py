@@ -26,15 +26,16 @@ class LogLevel(Enum):
     Levels are ordered (``LogLevel.debug < LogLevel.info``), so an observer
     can keep the events at or above a threshold.
 
-    Members:
-        debug: information for someone debugging the program, too noisy to
-            keep when nothing is wrong.
-        info: normal operation worth recording.
-        warn: something looks wrong, but the program carries on as intended.
-        error: something went wrong; the program recovers, but someone should
-            look at it.
-        critical: something went wrong and the program cannot recover from
-            it by itself.
+    The levels:
+
+    - ``debug``: information for someone debugging the program, too noisy to
+      keep when nothing is wrong.
+    - ``info``: normal operation worth recording.
+    - ``warn``: something looks wrong, but the program carries on as intended.
+    - ``error``: something went wrong; the program recovers, but someone
+      should look at it.
+    - ``critical``: something went wrong and the program cannot recover from
+      it by itself.
     """
 
     debug = 0
