@@ -9,7 +9,6 @@ constant Python stack.
 from __future__ import annotations
 
 import sys
-
 import types
 from collections.abc import Callable, Coroutine, Generator, Mapping
 from contextvars import copy_context
