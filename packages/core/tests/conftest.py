@@ -20,6 +20,7 @@ _BACKENDS = {
     "epoll": ("fw.internet.epollreactor", "EPollReactor"),
     "asyncio": ("fw.internet.asyncioreactor", "AsyncioSelectorReactor"),
     "uvloop": ("fw.internet.asyncioreactor", "AsyncioSelectorReactor"),
+    "glib": ("fw.internet.gireactor", "GIReactor"),
 }
 
 
@@ -28,7 +29,14 @@ def _available(name: str) -> bool:
         return hasattr(select, name)
     if name == "uvloop":
         return importlib.util.find_spec("uvloop") is not None
+    if name == "glib":
+        # PyGObject: CI installs it, so there a missing one fails (in _build).
+        return _peersRequired() or importlib.util.find_spec("gi") is not None
     return True
+
+
+def _peersRequired() -> bool:
+    return os.environ.get("FW_REQUIRE_PEERS") == "1"
 
 
 _AVAILABLE = [name for name in _BACKENDS if _available(name)]
@@ -36,6 +44,14 @@ _AVAILABLE = [name for name in _BACKENDS if _available(name)]
 
 def _build(name: str) -> Any:
     module, cls = _BACKENDS[name]
+    if name == "glib":
+        try:
+            importlib.import_module("gi.repository.GLib")
+        except ImportError as e:
+            message = f"the glib backend needs PyGObject: {e}"
+            if _peersRequired():
+                pytest.fail(message + " (FW_REQUIRE_PEERS=1)")
+            pytest.skip(message)
     factory = getattr(importlib.import_module(module), cls)
     if name == "uvloop":
         import uvloop

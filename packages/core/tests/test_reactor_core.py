@@ -229,10 +229,13 @@ def test_deferToThreadPoolAndBack(reactor: Any, runReactor: Any) -> None:
         pool = reactor.getThreadPool()
         ok = deferToThreadPool(reactor, pool, lambda: threading.current_thread().name)
         bad = deferToThreadPool(reactor, pool, lambda: 1 / 0)
-        results: list[Any] = []
-        ok.addCallback(results.append)
-        bad.addErrback(lambda f: results.append(f.type))
-        return ok.addCallback(lambda _: bad).addCallback(lambda _: results)
+        results: dict[str, Any] = {}
+        ok.addCallback(lambda name: results.setdefault("name", name))
+        bad.addErrback(lambda f: results.setdefault("error", f.type))
+        # The two may finish in either order.
+        return ok.addCallback(lambda _: bad).addCallback(
+            lambda _: (results["name"], results["error"])
+        )
 
     name, errorType = runReactor(reactor, go)
     assert name.startswith("PoolThread-")

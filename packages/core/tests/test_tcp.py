@@ -281,6 +281,41 @@ def test_connectionRefused(reactor: Any, runReactor: Any) -> None:
     assert reason.check(error.ConnectionRefusedError)
 
 
+def test_factoryDecliningTheConnection(reactor: Any, runReactor: Any) -> None:
+    """A client factory whose buildProtocol returns None hears NoProtocol."""
+
+    class Declining(ClientFactory):
+        def __init__(self) -> None:
+            self.failed: Deferred[Any] = Deferred()
+
+        def buildProtocol(self, addr: Any) -> None:
+            return None
+
+        def clientConnectionFailed(self, connector: Any, reason: Any) -> None:
+            self.failed.callback((reason,))
+
+    async def go() -> Any:
+        accepted: Deferred[None] = Deferred()
+
+        class Accepting(RecordingFactory):
+            def buildProtocol(self, addr: Any) -> Any:
+                p = super().buildProtocol(addr)
+                accepted.callback(None)
+                return p
+
+        server = Accepting(Echo)
+        port = reactor.listenTCP(0, server, interface="127.0.0.1")
+        factory = Declining()
+        reactor.connectTCP("127.0.0.1", port.getHost().port, factory)
+        reason = await factory.failed
+        # The server saw the connection arrive and then close.
+        await accepted
+        return await finish(port, server, reason)
+
+    (reason,) = runReactor(reactor, go)
+    assert reason.check(error.NoProtocol)
+
+
 def test_unknownHost(reactor: Any, runReactor: Any) -> None:
     def go() -> Any:
         factory = OneShotClientFactory(Collector())

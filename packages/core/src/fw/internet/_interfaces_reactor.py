@@ -277,7 +277,7 @@ class IReactorProcess(Interface):
         processProtocol: IProcessProtocol,
         executable: bytes | str,
         args: Sequence[bytes | str],
-        env: Mapping[bytes | str, bytes | str] | None = None,
+        env: Mapping[bytes | str, bytes | str] | None = ...,
         path: bytes | str | None = None,
         uid: int | None = None,
         gid: int | None = None,
@@ -289,10 +289,12 @@ class IReactorProcess(Interface):
 
         Args:
             processProtocol: receives the child's output and exit.
-            executable: the program's path; not looked up in ``PATH``.
+            executable: the program; a name without a slash is looked up in
+                ``PATH``, as a shell does.
             args: the argument vector, ``args[0]`` being the program's name.
-            env: the child's environment; ``None`` gives it an empty one
-                (pass ``os.environ`` to inherit).
+            env: the child's environment.  As in Twisted, leaving it out gives
+                the child an empty environment, and ``None`` gives it a copy
+                of this process's ``os.environ``.
             path: the child's working directory; ``None`` keeps the current one.
             uid: run the child as this user (POSIX, when privileged).
             gid: run the child as this group (POSIX, when privileged).

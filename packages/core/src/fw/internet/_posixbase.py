@@ -11,13 +11,25 @@ descriptor set and the wait.
 from __future__ import annotations
 
 import select
+import signal
+import socket
+from collections.abc import Callable, Mapping, Sequence
+from types import MappingProxyType
 from typing import Any
 
 from zope.interface import implementer
 
 from fw.internet import error
 from fw.internet._interfaces_core import IReactorFDSet
-from fw.internet._interfaces_reactor import IReactorTCP
+from fw.internet._interfaces_reactor import (
+    IReactorMulticast,
+    IReactorProcess,
+    IReactorSocket,
+    IReactorTCP,
+    IReactorUDP,
+    IReactorUNIX,
+    IReactorUNIXDatagram,
+)
 from fw.internet._reactorbase import ReactorBase, _Waker
 from fw.internet.abstract import CONNECTION_DONE, CONNECTION_LOST
 from fw.logger import Logger
@@ -28,7 +40,16 @@ __all__ = ["PosixReactorBase"]
 _log = Logger(namespace="fw.internet.reactor")
 
 
-@implementer(IReactorFDSet, IReactorTCP)
+@implementer(
+    IReactorFDSet,
+    IReactorTCP,
+    IReactorProcess,
+    IReactorUDP,
+    IReactorMulticast,
+    IReactorUNIX,
+    IReactorUNIXDatagram,
+    IReactorSocket,
+)
 class PosixReactorBase(ReactorBase):
     """A reactor over a readiness API; subclasses supply the descriptor set."""
 
@@ -171,18 +192,275 @@ class PosixReactorBase(ReactorBase):
         return c
 
     def adoptStreamPort(self, fileDescriptor: int, addressFamily: int, factory: Any) -> Any:
-        """Listen on an already-listening socket (socket activation), which is duplicated."""
-        from fw.internet.tcp import Port
+        """
+        Listen on an already-listening socket (socket activation), which is
+        duplicated: the caller still owns ``fileDescriptor``.  ``addressFamily``
+        is ``AF_INET``, ``AF_INET6`` or ``AF_UNIX``.
+        """
+        if addressFamily == socket.AF_UNIX:
+            from fw.internet.unix import Port as UNIXPort
 
-        p = Port._fromListeningDescriptor(self, fileDescriptor, addressFamily, factory)
+            p: Any = UNIXPort._fromListeningDescriptor(
+                self, fileDescriptor, addressFamily, factory
+            )
+        else:
+            from fw.internet.tcp import Port
+
+            p = Port._fromListeningDescriptor(self, fileDescriptor, addressFamily, factory)
         p.startListening()
         return p
 
     def adoptStreamConnection(self, fileDescriptor: int, addressFamily: int, factory: Any) -> None:
-        """Run ``factory``'s protocol over an already-connected socket (duplicated)."""
-        from fw.internet.tcp import Server
+        """
+        Run ``factory``'s protocol over an already-connected socket (duplicated),
+        of family ``AF_INET``, ``AF_INET6`` or ``AF_UNIX``.
+        """
+        if addressFamily == socket.AF_UNIX:
+            from fw.internet.unix import Server as UNIXServer
 
-        Server._fromConnectedDescriptor(fileDescriptor, addressFamily, factory, self)
+            UNIXServer._fromConnectedDescriptor(fileDescriptor, addressFamily, factory, self)
+        else:
+            from fw.internet.tcp import Server
+
+            Server._fromConnectedDescriptor(fileDescriptor, addressFamily, factory, self)
+
+    # -- UDP
+
+    def listenUDP(
+        self, port: int, protocol: Any, interface: str = "", maxPacketSize: int = 8192
+    ) -> Any:
+        """
+        Bind a UDP socket for ``protocol`` (a ``DatagramProtocol``), on
+        ``interface`` (every IPv4 one by default; an IPv6 literal for IPv6).
+
+        Returns:
+            The :class:`fw.internet.udp.Port`, also the protocol's transport.
+
+        Raises:
+            CannotListenError: the socket could not be bound.
+        """
+        from fw.internet.udp import Port
+
+        p = Port(port, protocol, interface, maxPacketSize, self)
+        p.startListening()
+        return p
+
+    def listenMulticast(
+        self,
+        port: int,
+        protocol: Any,
+        interface: str = "",
+        maxPacketSize: int = 8192,
+        listenMultiple: bool = False,
+    ) -> Any:
+        """
+        Bind a UDP socket that can join IPv4 multicast groups.
+
+        Args:
+            listenMultiple: let other sockets bind the same port.
+
+        Returns:
+            The :class:`fw.internet.udp.MulticastPort`.
+
+        Raises:
+            CannotListenError: the socket could not be bound.
+        """
+        from fw.internet.udp import MulticastPort
+
+        p = MulticastPort(port, protocol, interface, maxPacketSize, self, listenMultiple)
+        p.startListening()
+        return p
+
+    def adoptDatagramPort(
+        self, fileDescriptor: int, addressFamily: Any, protocol: Any, maxPacketSize: int = 8192
+    ) -> Any:
+        """
+        Receive datagrams for ``protocol`` on an already-bound UDP socket (a
+        duplicate of ``fileDescriptor``: the caller still owns it).
+
+        Raises:
+            UnsupportedAddressFamily: ``addressFamily`` is not ``AF_INET`` or
+                ``AF_INET6``.
+        """
+        import socket
+
+        from fw.internet.udp import Port
+
+        if addressFamily not in (socket.AF_INET, socket.AF_INET6):
+            raise error.UnsupportedAddressFamily(addressFamily)
+        p = Port._fromListeningDescriptor(
+            self, fileDescriptor, addressFamily, protocol, maxPacketSize=maxPacketSize
+        )
+        p.startListening()
+        return p
+
+    # -- UNIX
+
+    def listenUNIX(
+        self,
+        address: Any,
+        factory: Any,
+        backlog: int = 50,
+        mode: int = 0o666,
+        wantPID: bool = False,
+    ) -> Any:
+        """
+        Listen on a UNIX stream socket at path ``address`` (a Linux abstract
+        name when it starts with a NUL byte), giving the socket file ``mode``.
+
+        Args:
+            wantPID: hold the lock file ``<address>.lock`` while listening:
+                refuse to start while another running process holds it, and
+                replace the socket file a dead holder left behind.
+
+        Returns:
+            The :class:`fw.internet.unix.Port`.
+
+        Raises:
+            CannotListenError: the socket could not be bound, or the lock is held.
+        """
+        from fw.internet.unix import Port
+
+        p = Port(address, factory, backlog, mode, self, wantPID)
+        p.startListening()
+        return p
+
+    def connectUNIX(
+        self, address: Any, factory: Any, timeout: float = 30, checkPID: bool = False
+    ) -> Any:
+        """
+        Connect to the UNIX stream socket at path ``address``.
+
+        Args:
+            checkPID: fail (with ``BadFileError``) unless a running process
+                holds the lock file ``<address>.lock``.
+
+        Returns:
+            The :class:`fw.internet.unix.Connector`.
+        """
+        from fw.internet.unix import Connector
+
+        c = Connector(address, factory, timeout, self, checkPID)
+        c.connect()
+        return c
+
+    def listenUNIXDatagram(
+        self, address: Any, protocol: Any, maxPacketSize: int = 8192, mode: int = 0o666
+    ) -> Any:
+        """
+        Bind a UNIX datagram socket at path ``address`` for ``protocol``.
+
+        Returns:
+            The :class:`fw.internet.unix.DatagramPort`.
+
+        Raises:
+            CannotListenError: the socket could not be bound.
+        """
+        from fw.internet.unix import DatagramPort
+
+        p = DatagramPort(address, protocol, maxPacketSize, mode, self)
+        p.startListening()
+        return p
+
+    def connectUNIXDatagram(
+        self,
+        address: Any,
+        protocol: Any,
+        maxPacketSize: int = 8192,
+        mode: int = 0o666,
+        bindAddress: Any = None,
+    ) -> Any:
+        """
+        Connect a UNIX datagram socket to the one at path ``address``, for a
+        ``ConnectedDatagramProtocol`` (told through ``connectionFailed`` if
+        it cannot be done); bind it to ``bindAddress`` first if given, so the
+        peer can answer.
+
+        Returns:
+            The :class:`fw.internet.unix.ConnectedDatagramPort`.
+        """
+        from fw.internet.unix import ConnectedDatagramPort
+
+        p = ConnectedDatagramPort(address, protocol, maxPacketSize, mode, bindAddress, self)
+        p.startListening()
+        return p
+
+    # -- processes
+
+    # spawnProcess's default environment: empty, as in Twisted (None inherits ours).
+    _emptyEnvironment: Mapping[str, str] = MappingProxyType({})
+
+    def spawnProcess(
+        self,
+        processProtocol: Any,
+        executable: bytes | str,
+        args: Sequence[bytes | str] = (),
+        env: Mapping[Any, Any] | None = _emptyEnvironment,
+        path: bytes | str | None = None,
+        uid: int | None = None,
+        gid: int | None = None,
+        usePTY: Any = False,
+        childFDs: Mapping[int, int | str] | None = None,
+    ) -> Any:
+        """
+        Start a child process connected to ``processProtocol``.
+
+        Args:
+            processProtocol: receives the child's output and exit (an
+                ``IProcessProtocol``); may be ``None`` when ``childFDs``
+                asks for no pipes.
+            executable: the program: a path, or a name looked up in our
+                ``PATH``.
+            args: its argument vector; ``args[0]`` is the name it sees.
+            env: its whole environment: nothing by default, ``None`` for a
+                copy of ours.
+            path: its working directory (ours by default).
+            uid: the user it runs as (needs privileges).
+            gid: the group it runs as (needs privileges).
+            usePTY: true to give it a pseudo-terminal (a new session whose
+                controlling terminal it is) instead of pipes; or a
+                ``(masterFD, slaveFD, ttyName)`` tuple to use.
+            childFDs: the child's descriptors: ``"r"`` for a pipe we read,
+                ``"w"`` for a pipe we write, or one of our descriptors to
+                give it; by default ``{0: "w", 1: "r", 2: "r"}``.
+
+        Returns:
+            The process transport (``IProcessTransport``).
+
+        Raises:
+            OSError: the child could not be started (``FileNotFoundError``
+                for a missing program or directory, ``PermissionError``...);
+                the protocol is not called.
+            ValueError: bad arguments (``childFDs`` with ``usePTY``, an
+                empty ``args``, a null byte...).
+        """
+        from fw.internet import _process
+
+        if usePTY:
+            if childFDs is not None:
+                raise ValueError("childFDs cannot be used with usePTY")
+            return _process.PTYProcess(
+                self, executable, args, env, path, processProtocol, uid, gid, usePTY
+            )
+        return _process.Process(
+            self, executable, args, env, path, processProtocol, uid, gid, childFDs
+        )
+
+    def _signalHandlers(self) -> list[tuple[int, Callable[[int, Any], None]]]:
+        handlers = super()._signalHandlers()
+        if hasattr(signal, "SIGCHLD"):
+            from fw.internet._process_reap import pidfdUsable
+
+            if not pidfdUsable():
+                # No pidfds: children are noticed through SIGCHLD.
+                handlers.append((signal.SIGCHLD, self._sigChld))
+        return handlers
+
+    def _sigChld(self, signum: int, frame: Any) -> None:
+        """A child exited: collect it (and any other) from the loop, soon."""
+        from fw.internet._process_reap import reapAllProcesses
+
+        self.callFromThread(reapAllProcesses)
 
 
 def _logPrefix(selectable: Any) -> str:

@@ -175,6 +175,11 @@ class FileDescriptor:
             result = self.writeSomeData(data)
             if isinstance(result, int):
                 if result == len(data):
+                    if self.producer is not None and not self.streamingProducer:
+                        # A pull producer is asked for more from doWrite, so
+                        # the descriptor must be watched for writability even
+                        # though nothing is buffered.
+                        self.startWriting()
                     return
                 data = data[result:]
             elif isinstance(result, BaseException):

@@ -30,7 +30,7 @@ from zope.interface import implementer
 from fw.internet._interfaces_core import IReactorFDSet
 from fw.internet._posixbase import PosixReactorBase
 
-__all__ = ["AsyncioSelectorReactor", "install"]
+__all__ = ["AsyncioSelectorReactor", "install", "installUvloop"]
 
 
 @implementer(IReactorFDSet)
@@ -194,3 +194,10 @@ def install(eventloop: asyncio.AbstractEventLoop | None = None) -> AsyncioSelect
     reactor = AsyncioSelectorReactor(eventloop)
     installReactor(reactor)
     return reactor
+
+
+def installUvloop() -> AsyncioSelectorReactor:
+    """Install an asyncio reactor on a new uvloop event loop (``fw-core[uvloop]``)."""
+    import uvloop
+
+    return install(uvloop.new_event_loop())

@@ -9,12 +9,18 @@ protocol instance per connection.  Calls to a protocol come in this order::
 
 Child processes use :class:`ProcessProtocol`, datagram sockets
 :class:`DatagramProtocol` or :class:`ConnectedDatagramProtocol`.
+
+Client helpers: :class:`ReconnectingClientFactory` connects again, with a
+growing delay, whenever a connection fails or is lost; :class:`ClientCreator`
+and :func:`connectProtocol` connect one protocol instance and give it back
+in a Deferred once connected.
 """
 
 from __future__ import annotations
 
+import random
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
 
 from zope.interface import implementer
 
@@ -25,17 +31,20 @@ from fw.internet._interfaces_protocol import (
     IProtocol,
     IProtocolFactory,
 )
+from fw.internet.defer import Deferred
 from fw.logger import _loggerFor
 from fw.python.components import registerAdapter
 from fw.python.failure import Failure
 
 if TYPE_CHECKING:
-    from fw.internet._interfaces_core import IAddress
+    from fw.internet._interfaces_core import IAddress, IDelayedCall, IReactorTime
+    from fw.internet._interfaces_protocol import IStreamClientEndpoint
     from fw.internet._interfaces_transport import IConnector, IProcessTransport, ITransport
 
 __all__ = [
     "AbstractDatagramProtocol",
     "BaseProtocol",
+    "ClientCreator",
     "ClientFactory",
     "ConnectedDatagramProtocol",
     "ConsumerToProtocolAdapter",
@@ -44,7 +53,9 @@ __all__ = [
     "ProcessProtocol",
     "Protocol",
     "ProtocolToConsumerAdapter",
+    "ReconnectingClientFactory",
     "ServerFactory",
+    "connectProtocol",
     "connectionDone",
 ]
 
@@ -54,6 +65,7 @@ connectionDone: Failure = Failure(error.ConnectionDone())
 connectionDone.cleanFailure()
 
 _FactoryT = TypeVar("_FactoryT", bound="Factory")
+_ProtocolT = TypeVar("_ProtocolT")
 
 
 # -- factories ---------------------------------------------------------------
@@ -167,6 +179,297 @@ class ClientFactory(Factory):
 
     def clientConnectionLost(self, connector: IConnector, reason: Failure) -> None:
         """An established connection was lost, for ``reason``."""
+
+
+class ReconnectingClientFactory(ClientFactory):
+    """
+    A client factory that connects again whenever the connection fails or
+    is lost, waiting longer after each consecutive failure.
+
+    The delay starts at :attr:`initialDelay`, is multiplied by
+    :attr:`factor` after every attempt, never exceeds :attr:`maxDelay`, and
+    is randomised by :attr:`jitter` (a fraction of the delay, the standard
+    deviation of a normal distribution around it) so that many clients cut
+    off together do not all come back at the same instant.  Call
+    :meth:`resetDelay` once a connection has proved healthy (typically in
+    the protocol's ``connectionMade``), and :meth:`stopTrying` to give up::
+
+        class Client(Protocol):
+            def connectionMade(self):
+                self.factory.resetDelay()
+
+        factory = ReconnectingClientFactory.forProtocol(Client)
+        reactor.connectTCP("example.com", 8000, factory)
+
+    Attributes:
+        maxDelay: the longest wait, in seconds.
+        initialDelay: the first wait, in seconds.
+        factor: what the wait is multiplied by after each attempt (*e*, so
+            the wait grows fast, as in Twisted).
+        jitter: the relative standard deviation of the random change
+            applied to each wait (0 for none).
+        delay: the current wait.
+        retries: the consecutive attempts made since the last
+            :meth:`resetDelay`.
+        maxRetries: give up after this many attempts (``None``: never).
+        continueTrying: false once :meth:`stopTrying` has been called.
+        connector: the connector of the last attempt.
+        clock: the :class:`~fw.internet.interfaces.IReactorTime` that
+            schedules the attempts; the global reactor when ``None``
+            (tests set a :class:`~fw.internet.task.Clock`).
+    """
+
+    maxDelay: float = 3600
+    initialDelay: float = 1.0
+    # e: from one attempt to the next, the wait grows by a factor of e.
+    factor: float = 2.7182818284590451
+    # A small spread (about 12%) that keeps reconnecting clients apart.
+    jitter: float = 0.11962656472
+    delay: float = initialDelay
+    retries: int = 0
+    maxRetries: int | None = None
+    continueTrying: bool = True
+    connector: IConnector | None = None
+    clock: IReactorTime | None = None
+    _callID: IDelayedCall | None = None
+
+    def clientConnectionFailed(self, connector: IConnector, reason: Failure) -> None:
+        """The attempt failed: try again later, unless told to stop."""
+        if self.continueTrying:
+            self.connector = connector
+            self.retry()
+
+    def clientConnectionLost(self, connector: IConnector, reason: Failure) -> None:
+        """The connection was lost: reconnect later, unless told to stop."""
+        if self.continueTrying:
+            self.connector = connector
+            self.retry()
+
+    def retry(self, connector: IConnector | None = None) -> None:
+        """
+        Schedule the next connection attempt, after the next delay.
+
+        Args:
+            connector: the connector to reconnect; by default the one of
+                the last attempt.
+
+        Raises:
+            ValueError: there is no connector to reconnect.
+        """
+        log = _loggerFor(self)
+        if not self.continueTrying:
+            if self.noisy:
+                log.info("Abandoning {connector} on explicit request", connector=connector)
+            return
+        if connector is None:
+            if self.connector is None:
+                raise ValueError("no connector to retry")
+            connector = self.connector
+        self.retries += 1
+        if self.maxRetries is not None and self.retries > self.maxRetries:
+            if self.noisy:
+                log.info(
+                    "Abandoning {connector} after {retries} retries",
+                    connector=connector,
+                    retries=self.maxRetries,
+                )
+            return
+        delay = min(self.delay * self.factor, self.maxDelay)
+        if self.jitter:
+            delay = random.normalvariate(delay, delay * self.jitter)
+        # Unlike Twisted, the bound holds after the jitter too.
+        self.delay = max(0.0, min(delay, self.maxDelay))
+        if self.noisy:
+            log.info(
+                "{connector} will retry in {delay:.3g} seconds",
+                connector=connector,
+                delay=self.delay,
+            )
+        clock = self.clock
+        if clock is None:
+            # Looked up on use: nothing may import the global reactor at import time.
+            from fw.internet import reactor
+
+            clock = cast("IReactorTime", reactor)
+        self._callID = clock.callLater(self.delay, self._reconnect, connector)
+
+    def _reconnect(self, connector: IConnector) -> None:
+        self._callID = None
+        connector.connect()
+
+    def stopTrying(self) -> None:
+        """
+        Stop reconnecting: cancel the pending attempt, and stop the one in
+        progress, if any.
+        """
+        if self._callID is not None:
+            self._callID.cancel()
+            self._callID = None
+        self.continueTrying = False
+        if self.connector is not None:
+            try:
+                self.connector.stopConnecting()
+            except error.NotConnectingError:
+                pass
+
+    def resetDelay(self) -> None:
+        """
+        Start over: the next wait is :attr:`initialDelay` again, the retry
+        count is zero, and reconnecting is enabled.  Call it once a
+        connection succeeds.
+        """
+        self.delay = self.initialDelay
+        self.retries = 0
+        self._callID = None
+        self.continueTrying = True
+
+    def __getstate__(self) -> dict[str, Any]:
+        # Pickle the configuration only, not the retry state nor live objects.
+        state = self.__dict__.copy()
+        for key in ("connector", "retries", "delay", "continueTrying", "_callID", "clock"):
+            state.pop(key, None)
+        return state
+
+
+# -- connecting one protocol instance ---------------------------------------
+
+
+class _InstanceFactory(ClientFactory, Generic[_ProtocolT]):
+    """
+    Connects a given protocol instance and fires a Deferred with it once
+    connected, on the next reactor turn (after ``connectionMade``).
+    """
+
+    noisy = False
+    pending: IDelayedCall | None = None
+
+    def __init__(self, reactor: Any, instance: _ProtocolT, deferred: Deferred[_ProtocolT]) -> None:
+        self.reactor = reactor
+        self.instance = instance
+        self.deferred: Deferred[_ProtocolT] | None = deferred
+
+    def __repr__(self) -> str:
+        return f"<ClientCreator factory: {self.instance!r}>"
+
+    def buildProtocol(self, addr: IAddress) -> Protocol | None:
+        """Hand over the instance; its Deferred fires on the next turn."""
+        if self.deferred is not None:
+            self.pending = self.reactor.callLater(
+                0, self._fire, self.deferred.callback, self.instance
+            )
+            self.deferred = None
+        return cast(Protocol, self.instance)
+
+    def clientConnectionFailed(self, connector: IConnector, reason: Failure) -> None:
+        """Fail the Deferred, on the next turn."""
+        if self.deferred is not None:
+            self.pending = self.reactor.callLater(0, self._fire, self.deferred.errback, reason)
+            self.deferred = None
+
+    def _fire(self, fire: Callable[[Any], object], value: object) -> None:
+        self.pending = None
+        fire(value)
+
+
+class ClientCreator(Generic[_ProtocolT]):
+    """
+    Connects instances of one protocol class, each made with the same
+    arguments, and gives each back in a Deferred once it is connected.
+
+    Prefer :func:`connectProtocol` with an endpoint in new code.  Each
+    ``connect*`` method makes a new instance, ``protocolClass(*args,
+    **kwargs)``, and returns a Deferred that fires with it after its
+    ``connectionMade``, or fails with the connection error.  Cancelling the
+    Deferred stops the attempt (or closes the connection just made).
+
+    Args:
+        reactor: the reactor to connect with.
+        protocolClass: the protocol class (or any callable making one).
+        args: positional arguments for ``protocolClass``.
+        kwargs: keyword arguments for ``protocolClass``.
+    """
+
+    def __init__(
+        self,
+        reactor: Any,
+        protocolClass: Callable[..., _ProtocolT],
+        /,
+        *args: Any,
+        **kwargs: Any,
+    ) -> None:
+        self.reactor = reactor
+        self.protocolClass = protocolClass
+        self.args = args
+        self.kwargs = kwargs
+
+    def _connect(self, connect: Callable[[ClientFactory], IConnector]) -> Deferred[_ProtocolT]:
+        factory: _InstanceFactory[_ProtocolT]
+        connector: IConnector | None = None
+
+        def cancel(d: Deferred[_ProtocolT]) -> None:
+            if connector is not None:
+                connector.disconnect()
+            if factory.pending is not None:
+                factory.pending.cancel()
+                factory.pending = None
+
+        d: Deferred[_ProtocolT] = Deferred(cancel)
+        factory = _InstanceFactory(self.reactor, self.protocolClass(*self.args, **self.kwargs), d)
+        connector = connect(factory)
+        return d
+
+    def connectTCP(
+        self,
+        host: str,
+        port: int,
+        timeout: float = 30,
+        bindAddress: tuple[str, int] | None = None,
+    ) -> Deferred[_ProtocolT]:
+        """Connect over TCP (see ``IReactorTCP.connectTCP``)."""
+        return self._connect(
+            lambda f: self.reactor.connectTCP(host, port, f, timeout, bindAddress)
+        )
+
+    def connectUNIX(
+        self, address: str, timeout: float = 30, checkPID: bool = False
+    ) -> Deferred[_ProtocolT]:
+        """Connect to a UNIX socket (see ``IReactorUNIX.connectUNIX``)."""
+        return self._connect(lambda f: self.reactor.connectUNIX(address, f, timeout, checkPID))
+
+    def connectSSL(
+        self,
+        host: str,
+        port: int,
+        contextFactory: Any,
+        timeout: float = 30,
+        bindAddress: tuple[str, int] | None = None,
+    ) -> Deferred[_ProtocolT]:
+        """Connect over TLS (see ``IReactorSSL.connectSSL``)."""
+        return self._connect(
+            lambda f: self.reactor.connectSSL(host, port, f, contextFactory, timeout, bindAddress)
+        )
+
+
+def connectProtocol(endpoint: IStreamClientEndpoint, protocol: _ProtocolT) -> Deferred[_ProtocolT]:
+    """
+    Connect ``protocol`` (an instance, not a factory) through ``endpoint``.
+
+    Args:
+        endpoint: the client endpoint to connect with.
+        protocol: the protocol to connect.
+
+    Returns:
+        The endpoint's Deferred: it fires with ``protocol`` once connected
+        and can be cancelled to abandon the attempt.
+    """
+
+    class OneShotFactory(Factory):
+        noisy = False
+
+        def buildProtocol(self, addr: IAddress) -> Protocol | None:
+            return cast(Protocol, protocol)
+
+    return cast("Deferred[_ProtocolT]", endpoint.connect(OneShotFactory()))
 
 
 # -- protocols ---------------------------------------------------------------

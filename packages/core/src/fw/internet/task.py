@@ -9,6 +9,8 @@ cooperative iteration.
 - :func:`deferLater`: a Deferred that fires after a delay.
 - :class:`Cooperator`, :func:`coiterate`, :func:`cooperate`: run long
   iterations in small steps without blocking the reactor.
+- :func:`react`: run a reactor for one main function (or coroutine
+  function), then exit the process with its outcome.
 
 Every helper takes its clock or scheduler as a parameter (or attribute), so
 tests run them on a :class:`Clock`::
@@ -35,6 +37,7 @@ from fw.internet._task_coop import (
     cooperate,
 )
 from fw.internet._task_loop import LoopingCall, deferLater
+from fw.internet._task_react import react
 
 __all__ = [
     "Clock",
@@ -51,4 +54,5 @@ __all__ = [
     "coiterate",
     "cooperate",
     "deferLater",
+    "react",
 ]

@@ -236,7 +236,10 @@ class Port:
 
     #: How many connections one readiness event may accept.
     numberAccepts = 100
+    #: The transport class of accepted connections (a subclass's port may use its own).
+    transport: type[Server] = Server
     _reserved: int | None = None
+    _resumeAccepting: Any = None
 
     def __init__(
         self, port: int, factory: Any, backlog: int = 50, interface: str = "", reactor: Any = None
@@ -341,17 +344,23 @@ class Port:
                     self._shedOneConnection(e)
                     return None
                 raise
-            peer = _address(self.addressFamily, sockaddr)
+            peer = self._buildAddr(sockaddr)
             protocol = self.factory.buildProtocol(peer)
             if protocol is None:
                 newSocket.close()
                 continue
             self.sessionno += 1
-            transport = Server(newSocket, protocol, peer, self, self.sessionno, self.reactor)
+            transport = self.transport(
+                newSocket, protocol, peer, self, self.sessionno, self.reactor
+            )
             # Reading starts first, so that connectionMade may pause it.
             transport.startReading()
             protocol.makeConnection(transport)
         return None
+
+    def _buildAddr(self, sockaddr: Any) -> Any:
+        """The address object of an accepted peer, from accept()'s ``sockaddr``."""
+        return _address(self.addressFamily, sockaddr)
 
     def _shedOneConnection(self, cause: OSError) -> None:
         _log.error(
@@ -359,7 +368,13 @@ class Port:
             factory=self._logPrefix,
             error=cause.strerror,
         )
-        if self._reserved is None or self.socket is None:
+        if self.socket is None:
+            return
+        if self._reserved is None:
+            # No spare descriptor to accept-and-close with: the connection
+            # stays queued, and a level-triggered poller would wake us for it
+            # at once, forever.  Stop watching the socket for a moment instead.
+            self._pauseAccepting()
             return
         os.close(self._reserved)
         self._reserved = None
@@ -369,6 +384,25 @@ class Port:
         except OSError:
             pass
         self._reserve()
+        if self._reserved is None:
+            self._pauseAccepting()
+
+    #: How long a port out of descriptors waits before accepting again.
+    resourceRetryDelay: float = 0.1
+
+    def _pauseAccepting(self) -> None:
+        if self.disconnecting or self.disconnected:
+            return
+        self.reactor.removeReader(self)
+
+        def resume() -> None:
+            if self.disconnecting or self.disconnected or self.socket is None:
+                return
+            self._reserve()
+            self.reactor.addReader(self)
+
+        if self._resumeAccepting is None or not self._resumeAccepting.active():
+            self._resumeAccepting = self.reactor.callLater(self.resourceRetryDelay, resume)
 
     def loseConnection(self, connDone: Failure | None = None) -> Deferred[None]:
         """Stop listening; the Deferred fires once the socket is closed."""
@@ -389,6 +423,8 @@ class Port:
         self.disconnected = True
         self.connected = False
         self.reactor.removeReader(self)
+        if self._resumeAccepting is not None and self._resumeAccepting.active():
+            self._resumeAccepting.cancel()
         if self.socket is not None:
             self.socket.close()
         self._fileno = -1
@@ -480,19 +516,24 @@ class Client(Connection):
         return super().doRead()
 
     def _connectDone(self) -> None:
-        self._connecting = False
-        peer = _address(self.socket.family, self.socket.getpeername())
-        self._peer = peer
+        peer = self._peer = self._buildAddr(self.socket.getpeername())
         protocol = self.connector.buildProtocol(peer)
         if protocol is None:
+            # Still "connecting" as far as the failure path is concerned, so
+            # that the connector hears connectionFailed(NoProtocol).
             self._failIfNotConnected(error.NoProtocol())
             return
+        self._connecting = False
         self.protocol = protocol
         self._logPrefix = _protocolName(protocol)
         self.connected = True
         # Reading starts first, so that connectionMade may pause it.
         self.startReading()
         protocol.makeConnection(self)
+
+    def _buildAddr(self, sockaddr: Any) -> Any:
+        """The address object of the peer, from getpeername()'s ``sockaddr``."""
+        return _address(self.socket.family, sockaddr)
 
     def _failIfNotConnected(self, err: BaseException | Failure) -> None:
         if not self._connecting or self.connected:
@@ -577,10 +618,14 @@ class Connector:
         if not self._factoryStarted:
             self.factory.doStart()
             self._factoryStarted = True
-        self.transport = Client(self.host, self.port, self.bindAddress, self, self.reactor)
+        self.transport = self._makeTransport()
         if self.timeout is not None:
             self._timeoutCall = self.reactor.callLater(self.timeout, self._timedOut)
         self.factory.startedConnecting(self)
+
+    def _makeTransport(self) -> Client:
+        """The transport of one connection attempt."""
+        return Client(self.host, self.port, self.bindAddress, self, self.reactor)
 
     def _timedOut(self) -> None:
         self._timeoutCall = None
