@@ -42,6 +42,13 @@ TEST_REQUIREMENTS = [
     "PyGObject>=3.50,<3.51",
     # fw-core's ``tls`` extra, for the TLS tests.
     *TLS_REQUIREMENTS,
+    # Independent implementations the protocol tests talk to (real peers).
+    "proxy-protocol>=0.11",  # PROXY v1/v2 headers for fw.protocols.haproxy
+    "crc32c>=2.4",  # proxy-protocol's CRC32C TLV
+    "PySocks>=1.7",  # SOCKS clients against fw's SOCKS server
+    "python-socks>=2.4",
+    "pproxy>=2.7",  # a SOCKS server for fw's SOCKS client endpoints
+    "telnetlib3>=2.0",  # telnet client and server against fw.protocols.telnet
 ]
 DOCS_REQUIREMENTS = ["sphinx>=8", "myst-parser>=4", "furo>=2024.8.6"]
 TYPECHECK_REQUIREMENTS = [
