@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import threading
 from collections import deque
 from collections.abc import Callable, Sequence
@@ -514,37 +513,29 @@ class ReactorBase:
 class _Waker:
     """
     A descriptor the reactor reads so that another thread (or a signal handler)
-    can wake it: an eventfd on Linux, a socket pair elsewhere.
+    can wake it: a non-blocking pipe.  It is also the reactor's signal wake-up
+    descriptor (``signal.set_wakeup_fd``), so that a signal delivered to any
+    thread wakes a loop blocked in the kernel.
     """
 
     disconnected = False
 
     def __init__(self) -> None:
-        self._pair: tuple[socket.socket, socket.socket] | None = None
-        self._fd: int
-        if hasattr(os, "eventfd"):
-            self._fd = os.eventfd(0, os.EFD_CLOEXEC | os.EFD_NONBLOCK)
-            self._writeFd = self._fd
-        else:
-            r, w = socket.socketpair()
-            r.setblocking(False)
-            w.setblocking(False)
-            self._pair = (r, w)
-            self._fd = r.fileno()
-            self._writeFd = w.fileno()
+        self._fd, self._writeFd = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
 
     def fileno(self) -> int:
         return self._fd
+
+    def writeFileno(self) -> int:
+        """The descriptor written to wake the reactor."""
+        return self._writeFd
 
     def logPrefix(self) -> str:
         return "-waker-"
 
     def wakeUp(self) -> None:
         try:
-            if self._pair is None:
-                os.eventfd_write(self._writeFd, 1)
-            else:
-                os.write(self._writeFd, b"x")
+            os.write(self._writeFd, b"x")
         except OSError:
             # Full (already awake) or closed at shutdown: either way nothing to do.
             pass
@@ -562,8 +553,5 @@ class _Waker:
         if self.disconnected:
             return
         self.disconnected = True
-        if self._pair is not None:
-            for s in self._pair:
-                s.close()
-        else:
-            os.close(self._fd)
+        os.close(self._fd)
+        os.close(self._writeFd)

@@ -23,6 +23,8 @@ loop stays yours::
 from __future__ import annotations
 
 import asyncio
+import signal
+import threading
 from typing import Any
 
 from zope.interface import implementer
@@ -151,6 +153,41 @@ class AsyncioSelectorReactor(PosixReactorBase):
     def getWriters(self) -> list[Any]:
         """Return the writers."""
         return list(self._writes.values())
+
+    # -- signals: through the loop, which wakes itself whatever thread a
+    # signal is delivered to
+
+    def _installSignals(self) -> None:
+        if threading.current_thread() is not threading.main_thread():
+            return
+        loop = self._asyncioEventloop
+        # uvloop keeps SIGCHLD for libuv's own child watching, and its
+        # add_signal_handler misses signals that arrive before its loop runs;
+        # plain Python handlers work there, as uvloop wakes itself for them.
+        onUvloop = type(loop).__module__.startswith("uvloop")
+        for signum, handler in self._signalHandlers():
+            previous = signal.getsignal(signum)
+            try:
+                if onUvloop:
+                    signal.signal(signum, handler)
+                else:
+                    loop.add_signal_handler(signum, handler, signum, None)
+            except (NotImplementedError, RuntimeError, ValueError, OSError):
+                continue
+            self._signalsInstalled.append((signum, previous))
+
+    def _uninstallSignals(self) -> None:
+        loop = self._asyncioEventloop
+        while self._signalsInstalled:
+            signum, previous = self._signalsInstalled.pop()
+            try:
+                loop.remove_signal_handler(signum)
+            except (RuntimeError, ValueError, OSError, TypeError):
+                pass
+            try:
+                signal.signal(signum, previous)
+            except (OSError, ValueError, TypeError):
+                pass
 
     # -- running
 

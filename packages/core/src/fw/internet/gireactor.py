@@ -26,8 +26,6 @@ from __future__ import annotations
 
 import math
 import os
-import signal
-import threading
 from typing import Any
 
 from gi.repository import GLib  # type: ignore[import-not-found, import-untyped, unused-ignore]
@@ -136,7 +134,6 @@ class GIReactor(PosixReactorBase):
         self._looping = False
         self._timerSource: int | None = None
         self._timerDue: float | None = None
-        self._previousWakeupFd: int | None = None
         super().__init__()
 
     def _makeWaker(self) -> Any:
@@ -276,31 +273,6 @@ class GIReactor(PosixReactorBase):
     def getWriters(self) -> list[Any]:
         """Return the writers."""
         return list(self._writes.values())
-
-    # -- signals: the C handler writes to the waker, so GLib's poll returns
-
-    def _installSignals(self) -> None:
-        super()._installSignals()
-        if (
-            self._signalsInstalled
-            and self._previousWakeupFd is None
-            and threading.current_thread() is threading.main_thread()
-        ):
-            try:
-                self._previousWakeupFd = signal.set_wakeup_fd(
-                    self.waker.writeFileno(), warn_on_full_buffer=False
-                )
-            except ValueError:
-                self._previousWakeupFd = None
-
-    def _uninstallSignals(self) -> None:
-        previous, self._previousWakeupFd = self._previousWakeupFd, None
-        if previous is not None:
-            try:
-                signal.set_wakeup_fd(previous)
-            except ValueError:
-                pass
-        super()._uninstallSignals()
 
     # -- running
 
