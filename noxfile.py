@@ -104,11 +104,46 @@ def pytestArgs(session: nox.Session) -> list[str]:
     return list(session.posargs)
 
 
+#: Twisted, as a wire-compatibility peer for AMP and PB tests.  It lives in a
+#: virtualenv of its own, never beside fw: no fw distribution depends on it.
+TWISTED_PEER = "twisted==26.10.0"
+
+
+def twistedPeer(session: nox.Session) -> dict[str, str]:
+    """Make (once) a virtualenv with Twisted; the env that points tests at it."""
+    venv = ROOT / ".nox" / "_twisted-peer"
+    python = venv / "bin" / "python"
+    marker = venv / "installed.txt"
+    if not marker.is_file() or marker.read_text() != TWISTED_PEER:
+        shutil.rmtree(venv, ignore_errors=True)
+        if session.venv_backend == "uv":
+            session.run(
+                "uv", "venv", "--quiet", "--python", sys.executable, str(venv), external=True
+            )
+            session.run(
+                "uv",
+                "pip",
+                "install",
+                "--quiet",
+                "--python",
+                str(python),
+                TWISTED_PEER,
+                external=True,
+            )
+        else:
+            session.run(sys.executable, "-m", "venv", str(venv), external=True)
+            session.run(
+                str(python), "-m", "pip", "install", "--quiet", TWISTED_PEER, external=True
+            )
+        marker.write_text(TWISTED_PEER)
+    return {"FW_TWISTED_PYTHON": str(python)}
+
+
 @nox.session(python=PYTHON, tags=["ci"])
 def tests(session: nox.Session) -> None:
     """Every distribution installed (editable) and the whole test suite."""
     session.install(*TEST_REQUIREMENTS, *editable(PACKAGES))
-    session.run("python", "-m", "pytest", *pytestArgs(session))
+    session.run("python", "-m", "pytest", *pytestArgs(session), env=twistedPeer(session))
 
 
 @nox.session(python=PYTHON)
@@ -121,7 +156,12 @@ def tests_package(session: nox.Session, package: str) -> None:
     """
     session.install(*TEST_REQUIREMENTS, *editable(fwDependencies(package)))
     session.run(
-        "python", "-m", "pytest", str(ROOT / "packages" / package / "tests"), *pytestArgs(session)
+        "python",
+        "-m",
+        "pytest",
+        str(ROOT / "packages" / package / "tests"),
+        *pytestArgs(session),
+        env=twistedPeer(session),
     )
 
 
@@ -249,7 +289,7 @@ def isolated(session: nox.Session, package: str) -> None:
     session.run("python", str(ROOT / "tools" / "check_installed.py"), distName(package))
     [tree] = (Path(session.create_tmp()) / "unpacked" / package).iterdir()
     session.chdir(tree)
-    session.run("python", "-m", "pytest", "tests", *pytestArgs(session))
+    session.run("python", "-m", "pytest", "tests", *pytestArgs(session), env=twistedPeer(session))
     if package != "core":
         # Uninstalling one distribution leaves the rest of the namespace intact.
         uninstall(session, distName(package))
@@ -300,3 +340,26 @@ def changelog_draft(session: nox.Session) -> None:
     for package in PACKAGES:
         session.chdir(ROOT / "packages" / package)
         session.run("towncrier", "build", "--draft", "--version", "NEXT")
+
+
+BENCH_REQUIREMENTS = ["twisted==26.10.0", "uvloop>=0.19"]
+
+
+@nox.session(python=PYTHON)
+def bench(session: nox.Session) -> None:
+    """fw side by side with Twisted, asyncio and uvloop; not part of CI.
+
+    Builds the C load generator with the system compiler, then runs
+    benchmarks/run.py, which prints a table and writes JSON (by default to
+    benchmarks/results.json).  Arguments after ``--`` go to the driver:
+    ``nox -s bench -- --quick`` is a short smoke run, ``-- --help`` lists
+    the rest.  docs/performance.md shows the latest table.
+    """
+    session.install(*BENCH_REQUIREMENTS, *editable(["core"]))
+    loadgen = ROOT / ".bench" / "echo_load"
+    loadgen.parent.mkdir(exist_ok=True)
+    source = ROOT / "benchmarks" / "loadgen" / "echo_load.c"
+    session.run("cc", "-O2", "-Wall", "-o", str(loadgen), str(source), external=True)
+    session.run(
+        "python", str(ROOT / "benchmarks" / "run.py"), "--loadgen", str(loadgen), *session.posargs
+    )

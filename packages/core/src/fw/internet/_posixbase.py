@@ -13,6 +13,7 @@ from __future__ import annotations
 import select
 import signal
 import socket
+import threading
 from collections.abc import Callable, Mapping, Sequence
 from types import MappingProxyType
 from typing import Any
@@ -25,6 +26,7 @@ from fw.internet._interfaces_reactor import (
     IReactorMulticast,
     IReactorProcess,
     IReactorSocket,
+    IReactorSSL,
     IReactorTCP,
     IReactorUDP,
     IReactorUNIX,
@@ -43,6 +45,7 @@ _log = Logger(namespace="fw.internet.reactor")
 @implementer(
     IReactorFDSet,
     IReactorTCP,
+    IReactorSSL,
     IReactorProcess,
     IReactorUDP,
     IReactorMulticast,
@@ -63,6 +66,42 @@ class PosixReactorBase(ReactorBase):
     def _makeWaker(self) -> Any:
         """The descriptor that wakes the loop from other threads (``None``: not needed)."""
         return _Waker()
+
+    # -- signals: their C-level handler writes to the waker, so that a signal
+    # delivered to any thread wakes a loop blocked in the kernel (a Python
+    # handler only runs once the main thread runs again).
+
+    _previousWakeupFd: int | None = None
+
+    def _installSignals(self) -> None:
+        super()._installSignals()
+        writeFileno = getattr(self.waker, "writeFileno", None)
+        if (
+            writeFileno is None
+            or not self._signalsInstalled
+            or self._previousWakeupFd is not None
+            or threading.current_thread() is not threading.main_thread()
+        ):
+            return
+        try:
+            previous = signal.set_wakeup_fd(writeFileno(), warn_on_full_buffer=False)
+        except ValueError:
+            return
+        if previous != -1:
+            # Someone else (an asyncio loop in this thread, say) already
+            # wakes on signals: leave theirs in place.
+            signal.set_wakeup_fd(previous)
+            return
+        self._previousWakeupFd = previous
+
+    def _uninstallSignals(self) -> None:
+        previous, self._previousWakeupFd = self._previousWakeupFd, None
+        if previous is not None:
+            try:
+                signal.set_wakeup_fd(previous)
+            except ValueError:
+                pass
+        super()._uninstallSignals()
 
     # -- the descriptor set, which each backend implements
 
@@ -190,6 +229,49 @@ class PosixReactorBase(ReactorBase):
         c = Connector(host, port, factory, timeout, bindAddress, self)
         c.connect()
         return c
+
+    # -- TLS over TCP (the same TCP ports and connectors, with TLS wrapping the protocols)
+
+    def listenSSL(
+        self,
+        port: int,
+        factory: Any,
+        contextFactory: Any,
+        backlog: int = 50,
+        interface: str = "",
+    ) -> Any:
+        """
+        Listen for TLS connections: :meth:`listenTCP` with each protocol
+        wrapped in TLS set up by ``contextFactory`` (a server connection
+        creator, or an ``IOpenSSLContextFactory`` such as
+        :class:`~fw.internet.ssl.CertificateOptions`).
+        """
+        from fw.protocols._tls_protocol import TLSMemoryBIOFactory
+
+        return self.listenTCP(
+            port, TLSMemoryBIOFactory(contextFactory, False, factory), backlog, interface
+        )
+
+    def connectSSL(
+        self,
+        host: str,
+        port: int,
+        factory: Any,
+        contextFactory: Any,
+        timeout: float = 30,
+        bindAddress: tuple[str, int] | None = None,
+    ) -> Any:
+        """
+        Connect over TLS: :meth:`connectTCP` with the protocol wrapped in TLS
+        set up by ``contextFactory`` (preferably
+        :func:`~fw.internet.ssl.optionsForClientTLS`, which checks the
+        server's name).
+        """
+        from fw.protocols._tls_protocol import TLSMemoryBIOFactory
+
+        return self.connectTCP(
+            host, port, TLSMemoryBIOFactory(contextFactory, True, factory), timeout, bindAddress
+        )
 
     def adoptStreamPort(self, fileDescriptor: int, addressFamily: int, factory: Any) -> Any:
         """

@@ -24,6 +24,10 @@ anything a plugin adds) unchanged::
 - :func:`serverFromString` and :func:`clientFromString` build endpoints from
   descriptions such as ``"tcp:8080:interface=127.0.0.1"``; plugins add
   description types.
+- TLS: :class:`SSL4ServerEndpoint`, :class:`SSL4ClientEndpoint`, and
+  :func:`wrapClientTLS`, which runs TLS over any client endpoint
+  (``"tls:example.com:443"`` descriptions use it over a
+  :class:`HostnameEndpoint`).
 - :func:`connectProtocol` connects a protocol instance rather than a factory.
 """
 
@@ -43,12 +47,15 @@ from fw.internet._endpoints_basic import (
 )
 from fw.internet._endpoints_hostname import HostnameEndpoint
 from fw.internet._endpoints_parse import clientFromString, quoteStringArgument, serverFromString
+from fw.internet._endpoints_tls import SSL4ClientEndpoint, SSL4ServerEndpoint, wrapClientTLS
 from fw.internet.protocol import connectProtocol
 
 __all__ = [
     "AdoptedStreamServerEndpoint",
     "HostnameEndpoint",
     "ProcessEndpoint",
+    "SSL4ClientEndpoint",
+    "SSL4ServerEndpoint",
     "StandardErrorBehavior",
     "StandardIOEndpoint",
     "TCP4ClientEndpoint",
@@ -61,4 +68,5 @@ __all__ = [
     "connectProtocol",
     "quoteStringArgument",
     "serverFromString",
+    "wrapClientTLS",
 ]

@@ -13,12 +13,18 @@ import os
 import socket
 from typing import Any
 
-from zope.interface import implementer
+from zope.interface import alsoProvides, implementer
 
 from fw.internet import error
 from fw.internet._interfaces_core import ISystemHandle
 from fw.internet._interfaces_protocol import IHalfCloseableProtocol
-from fw.internet._interfaces_transport import IConnector, IListeningPort, ITCPTransport
+from fw.internet._interfaces_transport import (
+    IConnector,
+    IListeningPort,
+    INegotiated,
+    ISSLTransport,
+    ITLSTransport,
+)
 from fw.internet.abstract import (
     CONNECTION_DONE,
     FileDescriptor,
@@ -52,7 +58,7 @@ def _address(family: int, sockaddr: Any) -> IPv4Address | IPv6Address:
     return IPv4Address("TCP", *sockaddr[:2])
 
 
-@implementer(ITCPTransport, ISystemHandle)
+@implementer(ITLSTransport, ISystemHandle)
 class Connection(FileDescriptor):
     """
     A connected TCP socket carrying a protocol.
@@ -61,6 +67,10 @@ class Connection(FileDescriptor):
         socket: the socket.
         protocol: the protocol it carries.
     """
+
+    # Whether startTLS(normal=True) makes this end the TLS client.
+    _tlsClientDefault = False
+    _tlsProtocol: Any = None
 
     def __init__(self, skt: socket.socket, protocol: Any, reactor: Any = None) -> None:
         super().__init__(reactor)
@@ -147,6 +157,41 @@ class Connection(FileDescriptor):
         return self._logPrefix
 
     _logPrefix = "-"
+
+    # -- STARTTLS
+
+    def startTLS(self, contextFactory: Any, normal: bool = True) -> None:
+        """
+        Switch this connection to TLS (``STARTTLS``).  What was written
+        before goes out in the clear first; from now on writes are
+        encrypted, and the protocol receives decrypted data.  The protocol
+        is not reconnected: it keeps this transport, which now also
+        provides :class:`~fw.internet.interfaces.ISSLTransport`.
+
+        Args:
+            contextFactory: TLS options: a client or server connection
+                creator, or an ``IOpenSSLContextFactory`` such as
+                :class:`~fw.internet.ssl.CertificateOptions`.
+            normal: ``True`` makes the end that connected the TLS client
+                and the end that accepted the TLS server; ``False`` the
+                reverse.
+
+        Raises:
+            RuntimeError: TLS was started already.
+        """
+        if self._tlsProtocol is not None:
+            raise RuntimeError(f"TLS was already started on {self!r}")
+        from fw.internet._ssl_starttls import startTLSOn
+
+        client = self._tlsClientDefault if normal else not self._tlsClientDefault
+        self._tlsProtocol = startTLSOn(self, contextFactory, client)
+        alsoProvides(self, ISSLTransport, INegotiated)
+
+    @property
+    def negotiatedProtocol(self) -> bytes | None:
+        """The ALPN protocol after :meth:`startTLS` (``None`` before, or if none)."""
+        tls = self._tlsProtocol
+        return None if tls is None else tls.negotiatedProtocol
 
     def getTcpNoDelay(self) -> bool:
         """Whether Nagle's algorithm is off."""
@@ -449,6 +494,8 @@ class Port:
 
 class Client(Connection):
     """A TCP connection being made, and then made, by a :class:`Connector`."""
+
+    _tlsClientDefault = True
 
     def __init__(
         self,
