@@ -1,12 +1,9 @@
-"""Micro-benchmarks of Deferred hot paths, for fw or Twisted.
+"""Micro-benchmarks of the foundations: Deferred, inlineCallbacks, coroutines, Clock.
 
-Usage::
-
-    python benchmarks/micro/bench_defer.py --impl fw
-    python benchmarks/micro/bench_defer.py --impl twisted   # needs Twisted installed
-
-Prints a JSON object mapping each benchmark to its best time per operation,
-in seconds (the best of ``--repeat`` timeit runs of ``--number`` operations).
+Each function takes the implementation's module (``fw.internet.defer`` or
+``twisted.internet.defer``; ``...task`` for the clock ones) and returns a
+mapping of benchmark name to a callable doing one operation; run_micro.py
+times them.
 
 - ``callbacks``: create a Deferred, add three callbacks, fire it.
 - ``nested_chain``: a callback returning a Deferred that waits on another,
@@ -15,19 +12,20 @@ in seconds (the best of ``--repeat`` timeit runs of ``--number`` operations).
   ten times.
 - ``coroutine``: a coroutine awaiting ``succeed()`` ten times, run by
   ``ensureDeferred``.
+- ``clock_timers``: on a ``task.Clock``, schedule 1,000 calls at spread-out
+  times, cancel a quarter of them, and advance until the rest have run.
+- ``looping_call``: a ``LoopingCall`` on a ``task.Clock``, started and
+  advanced through 1,000 intervals.
 """
 
 from __future__ import annotations
 
-import argparse
-import importlib
-import json
-import timeit
 from collections.abc import Callable, Generator
 from typing import Any
 
 
-def _benchmarks(defer: Any) -> dict[str, Callable[[], object]]:
+def deferBenchmarks(defer: Any) -> dict[str, Callable[[], object]]:
+    """The Deferred benchmarks, for a ``defer`` module."""
     Deferred = defer.Deferred
     succeed = defer.succeed
     inlineCallbacks: Callable[[Callable[[], Generator[Any, Any, int]]], Callable[[], Any]]
@@ -83,20 +81,31 @@ def _benchmarks(defer: Any) -> dict[str, Callable[[], object]]:
     }
 
 
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--impl", choices=["fw", "twisted"], default="fw")
-    parser.add_argument("--number", type=int, default=20000, help="operations per run")
-    parser.add_argument("--repeat", type=int, default=7, help="runs; the best is kept")
-    options = parser.parse_args(argv)
-    defer = importlib.import_module(f"{options.impl}.internet.defer")
-    results = {}
-    for name, bench in _benchmarks(defer).items():
-        assert bench() is not None, name  # runs, and gives a result
-        best = min(timeit.repeat(bench, number=options.number, repeat=options.repeat))
-        results[name] = best / options.number
-    print(json.dumps(results, indent=2))
+def clockBenchmarks(task: Any) -> dict[str, Callable[[], object]]:
+    """The ``task.Clock`` and ``LoopingCall`` benchmarks, for a ``task`` module."""
+    Clock = task.Clock
+    LoopingCall = task.LoopingCall
+    fired = [0]
 
+    def tick() -> None:
+        fired[0] += 1
 
-if __name__ == "__main__":
-    main()
+    def clockTimers() -> object:
+        clock = Clock()
+        calls = [clock.callLater((i * 7919) % 1000, tick) for i in range(1000)]
+        for call in calls[::4]:
+            call.cancel()
+        clock.advance(1000)
+        return fired[0]
+
+    def loopingCall() -> object:
+        clock = Clock()
+        loop = LoopingCall(tick)
+        loop.clock = clock
+        loop.start(1.0)
+        for _ in range(1000):
+            clock.advance(1.0)
+        loop.stop()
+        return fired[0]
+
+    return {"clock_timers": clockTimers, "looping_call": loopingCall}

@@ -1,0 +1,621 @@
+"""Run fw's benchmarks side by side with Twisted, asyncio and uvloop, in one run.
+
+Usage (``nox -s bench -- ARGS`` runs this in the benchmark environment)::
+
+    python benchmarks/run.py [--quick] [--only echo,callbacks] [--impls fw,twisted]
+                             [--repeat 5] [--duration 3] [--json PATH]
+
+Each benchmark runs for each implementation ``--repeat`` times, the
+implementations interleaved within each repetition so that a disturbance
+on the machine is shared out rather than landing on one of them.  The table
+printed at the end (Markdown) gives each implementation's median with the
+minimum and maximum, and the ratios fw / Twisted, fw / asyncio and fw on
+uvloop / bare uvloop, all rates (higher is better, so a ratio above 1 means
+fw is faster).  The same, with every sample, goes to ``--json``.
+
+Server benchmarks start ``net/server.py`` pinned to CPU 0 and the C load
+generator (``loadgen/echo_load.c``, built with ``cc -O2`` when missing or
+stale) pinned to CPU 1, on 127.0.0.1, for ``--duration`` seconds; each
+sample records the server's and the generator's CPU busy share (CPU time
+over wall time, from /proc/<pid>/stat and getrusage) and both cores' busy
+share (from /proc/stat), so a saturated generator, or a core shared with
+something else, shows.  Micro-benchmarks run ``micro/run_micro.py`` in a
+fresh process per sample, pinned to CPU 0; their rates are per CPU-second
+of that process (``time.process_time``), which a busy machine disturbs far
+less than wall time (the wall time is in the JSON too).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import importlib.metadata
+import json
+import os
+import platform
+import selectors
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+LOADGEN_SOURCE = HERE / "loadgen" / "echo_load.c"
+DEFAULT_LOADGEN = ROOT / ".bench" / "echo_load"
+DEFAULT_JSON = HERE / "results.json"
+SERVER_CPU = 0
+LOADGEN_CPU = 1
+UNAVAILABLE = 3  # run_micro.py's exit status when an implementation lacks a feature
+
+NET_IMPLS = ("fw", "fw-uvloop", "twisted", "asyncio", "uvloop")
+PAIR_IMPLS = ("fw", "twisted")
+RATIOS = (("fw", "twisted"), ("fw", "asyncio"), ("fw-uvloop", "uvloop"))
+
+
+@dataclass(frozen=True)
+class Benchmark:
+    """One benchmark: what it runs, for whom, and what its numbers mean."""
+
+    name: str
+    kind: str  # "net" or "micro"
+    unit: str
+    impls: tuple[str, ...]
+    description: str
+    goals: tuple[tuple[str, float], ...] = ()  # (ratio name, minimum)
+    serverMode: str = ""
+    loadgen: tuple[str, ...] = ()  # echo_load arguments besides port, time, CPU
+    scale: float = 1.0  # the generator's rate is divided by this
+
+
+BENCHMARKS = (
+    Benchmark(
+        "echo",
+        "net",
+        "round trips/s",
+        NET_IMPLS,
+        "TCP echo ping-pong: 50 connections, 64-byte messages, one in flight each",
+        goals=(("fw/twisted", 2.0), ("fw-uvloop/uvloop", 0.8)),
+        serverMode="echo",
+        loadgen=("-m", "echo", "-n", "50", "-s", "64"),
+    ),
+    Benchmark(
+        "bulk",
+        "net",
+        "MiB/s",
+        NET_IMPLS,
+        "TCP bulk: one connection, the generator writes 64 KiB blocks, the server sinks them",
+        goals=(("fw/twisted", 1.0),),
+        serverMode="sink",
+        loadgen=("-m", "bulk", "-n", "1", "-s", "65536"),
+        scale=2**20,
+    ),
+    Benchmark(
+        "connect",
+        "net",
+        "connections/s",
+        NET_IMPLS,
+        "connection setup: 10 clients each connect, exchange one 64-byte message, close",
+        serverMode="echo",
+        loadgen=("-m", "connect", "-n", "10", "-s", "64"),
+    ),
+    Benchmark(
+        "callbacks",
+        "micro",
+        "Deferreds/s",
+        PAIR_IMPLS,
+        "a Deferred with three callbacks, fired",
+        goals=(("fw/twisted", 1.0),),
+    ),
+    Benchmark(
+        "nested_chain",
+        "micro",
+        "chains/s",
+        PAIR_IMPLS,
+        "ten Deferreds chained through callbacks returning Deferreds",
+        goals=(("fw/twisted", 1.0),),
+    ),
+    Benchmark(
+        "inline_callbacks",
+        "micro",
+        "calls/s",
+        PAIR_IMPLS,
+        "an inlineCallbacks generator yielding ten fired Deferreds",
+        goals=(("fw/twisted", 1.0),),
+    ),
+    Benchmark(
+        "coroutine",
+        "micro",
+        "calls/s",
+        PAIR_IMPLS,
+        "ensureDeferred of a coroutine awaiting ten fired Deferreds",
+        goals=(("fw/twisted", 1.0),),
+    ),
+    Benchmark(
+        "clock_timers",
+        "micro",
+        "rounds/s",
+        PAIR_IMPLS,
+        "task.Clock: 1,000 callLater, a quarter cancelled, advanced to the end",
+        goals=(("fw/twisted", 1.0),),
+    ),
+    Benchmark(
+        "looping_call",
+        "micro",
+        "rounds/s",
+        PAIR_IMPLS,
+        "LoopingCall on task.Clock through 1,000 intervals",
+        goals=(("fw/twisted", 1.0),),
+    ),
+    Benchmark(
+        "reactor_timers",
+        "micro",
+        "timers/s",
+        NET_IMPLS,
+        "real loop: 100,000 callLater, a quarter cancelled, the rest run",
+        goals=(("fw/twisted", 1.0),),
+    ),
+    Benchmark(
+        "line_receiver",
+        "micro",
+        "lines/s",
+        PAIR_IMPLS,
+        "LineReceiver fed 50,000 lines in 64 KiB chunks on a StringTransport",
+        goals=(("fw/twisted", 1.0),),
+    ),
+)
+
+
+@dataclass
+class Settings:
+    repeat: int
+    duration: float
+    minTime: float
+    loadgen: Path
+    python: str = sys.executable
+
+
+@dataclass
+class Outcome:
+    """The samples of one implementation on one benchmark."""
+
+    samples: list[dict[str, Any]] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    unavailable: str = ""
+
+    def values(self) -> list[float]:
+        return [s["value"] for s in self.samples]
+
+    def efficiencies(self) -> list[float]:
+        """Server benchmarks: the rate per second of server CPU time."""
+        return [s["value"] / s["server_cpu"] for s in self.samples if s.get("server_cpu")]
+
+
+class SampleError(Exception):
+    """A sample could not be taken; the message says why."""
+
+
+# -- measuring CPU
+
+
+def processCpuSeconds(pid: int) -> float:
+    """User + system CPU seconds of a live process, from /proc/<pid>/stat."""
+    stat = Path(f"/proc/{pid}/stat").read_text()
+    fields = stat[stat.rindex(")") + 2 :].split()
+    # fields[0] is field 3 (state); utime and stime are fields 14 and 15.
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def coreTimes() -> dict[str, tuple[int, int]]:
+    """(busy, total) jiffies of each CPU, from /proc/stat."""
+    times = {}
+    for line in Path("/proc/stat").read_text().splitlines():
+        name, *rest = line.split()
+        if name.startswith("cpu") and name != "cpu":
+            numbers = [int(n) for n in rest]
+            idle = numbers[3] + numbers[4]  # idle + iowait
+            total = sum(numbers[:8])  # guest time is already in user
+            times[name] = (total - idle, total)
+    return times
+
+
+def coreBusy(before: dict[str, tuple[int, int]], after: dict[str, tuple[int, int]]) -> list[float]:
+    shares = []
+    for cpu in (f"cpu{SERVER_CPU}", f"cpu{LOADGEN_CPU}"):
+        busy = after[cpu][0] - before[cpu][0]
+        total = after[cpu][1] - before[cpu][1]
+        shares.append(busy / total if total else 0.0)
+    return shares
+
+
+# -- server benchmarks
+
+
+def buildLoadgen(target: Path) -> Path:
+    """Compile the load generator with ``cc -O2`` unless it is up to date."""
+    if target.exists() and target.stat().st_mtime >= LOADGEN_SOURCE.stat().st_mtime:
+        return target
+    target.parent.mkdir(parents=True, exist_ok=True)
+    subprocess.run(
+        ["cc", "-O2", "-Wall", "-o", str(target), str(LOADGEN_SOURCE)], check=True, timeout=120
+    )
+    return target
+
+
+def waitForPort(server: subprocess.Popen[str], timeout: float) -> int:
+    assert server.stdout is not None
+    with selectors.DefaultSelector() as selector:
+        selector.register(server.stdout, selectors.EVENT_READ)
+        if not selector.select(timeout):
+            raise SampleError(f"the server did not start within {timeout} s")
+    line = server.stdout.readline()
+    if not line.startswith("PORT "):
+        raise SampleError(f"the server said {line!r}, not its port")
+    return int(line.split()[1])
+
+
+def stopServer(server: subprocess.Popen[str]) -> None:
+    if server.poll() is None:
+        server.send_signal(signal.SIGTERM)
+        try:
+            server.wait(5)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+
+
+def runNet(bench: Benchmark, impl: str, settings: Settings) -> dict[str, Any]:
+    """One sample of a server benchmark: a fresh server, one generator run."""
+    command = [
+        settings.python,
+        str(HERE / "net" / "server.py"),
+        "--impl",
+        impl,
+        "--mode",
+        bench.serverMode,
+        "--cpu",
+        str(SERVER_CPU),
+    ]
+    with tempfile.TemporaryFile("w+") as errors:
+        server = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=errors, text=True)
+        try:
+            try:
+                port = waitForPort(server, 60)
+            except SampleError:
+                errors.seek(0)
+                raise SampleError(f"server failed: {errors.read()[-2000:]}") from None
+            serverBefore = processCpuSeconds(server.pid)
+            coresBefore = coreTimes()
+            start = time.monotonic()
+            generator = subprocess.run(
+                [
+                    str(settings.loadgen),
+                    *bench.loadgen,
+                    "-t",
+                    str(settings.duration),
+                    "-p",
+                    str(port),
+                    "-c",
+                    str(LOADGEN_CPU),
+                ],
+                capture_output=True,
+                text=True,
+                timeout=settings.duration + 60,
+            )
+            wall = time.monotonic() - start
+            coresAfter = coreTimes()
+            if server.poll() is not None:
+                raise SampleError(f"the server exited with status {server.returncode}")
+            serverCpu = processCpuSeconds(server.pid) - serverBefore
+        finally:
+            stopServer(server)
+            assert server.stdout is not None
+            server.stdout.close()
+        errors.seek(0)
+        serverErrors = errors.read()
+    if generator.returncode != 0:
+        raise SampleError(f"load generator failed: {generator.stderr.strip()}")
+    report = json.loads(generator.stdout)
+    sample = {
+        "value": report["rate"] / bench.scale,
+        "ops": report["ops"],
+        "seconds": report["seconds"],
+        "server_cpu": serverCpu / wall,
+        "loadgen_cpu": report["cpu_seconds"] / report["seconds"],
+        "core_busy": coreBusy(coresBefore, coresAfter),
+        "loadgen_errors": report["errors"],
+    }
+    if serverErrors.strip():
+        sample["server_stderr"] = serverErrors[-2000:]
+    return sample
+
+
+# -- micro-benchmarks
+
+
+class Unavailable(Exception):
+    """The implementation cannot run this benchmark (it lacks a feature)."""
+
+
+def runMicro(bench: Benchmark, impl: str, settings: Settings) -> dict[str, Any]:
+    """One sample of a micro-benchmark, in a fresh process."""
+    command = [
+        settings.python,
+        str(HERE / "micro" / "run_micro.py"),
+        "--impl",
+        impl,
+        "--bench",
+        bench.name,
+        "--min-time",
+        str(settings.minTime),
+        "--cpu",
+        str(SERVER_CPU),
+    ]
+    coresBefore = coreTimes()
+    result = subprocess.run(command, capture_output=True, text=True, timeout=300)
+    coresAfter = coreTimes()
+    if result.returncode == UNAVAILABLE:
+        raise Unavailable(result.stderr.strip())
+    if result.returncode != 0:
+        raise SampleError(result.stderr.strip()[-2000:])
+    report = json.loads(result.stdout)
+    return {
+        "value": report["ops"] / report["seconds"],
+        "ops": report["ops"],
+        "seconds": report["seconds"],
+        "wall_seconds": report["wall_seconds"],
+        "core_busy": coreBusy(coresBefore, coresAfter),
+    }
+
+
+# -- the run
+
+
+def runAll(
+    benchmarks: Sequence[Benchmark], impls: Sequence[str] | None, settings: Settings
+) -> dict[str, dict[str, Outcome]]:
+    results: dict[str, dict[str, Outcome]] = {}
+    for bench in benchmarks:
+        chosen = [i for i in bench.impls if impls is None or i in impls]
+        outcomes = results[bench.name] = {impl: Outcome() for impl in chosen}
+        for rep in range(settings.repeat):
+            for impl in chosen:
+                outcome = outcomes[impl]
+                if outcome.unavailable:
+                    continue
+                progress = f"{bench.name} [{rep + 1}/{settings.repeat}] {impl}:"
+                try:
+                    if bench.kind == "net":
+                        sample = runNet(bench, impl, settings)
+                    else:
+                        sample = runMicro(bench, impl, settings)
+                except Unavailable as e:
+                    outcome.unavailable = str(e) or "unavailable"
+                    print(f"{progress} unavailable: {outcome.unavailable}", file=sys.stderr)
+                    continue
+                except (SampleError, subprocess.TimeoutExpired, ValueError) as e:
+                    outcome.errors.append(str(e))
+                    print(f"{progress} FAILED: {e}", file=sys.stderr)
+                    continue
+                outcome.samples.append(sample)
+                print(f"{progress} {number(sample['value'])} {bench.unit}", file=sys.stderr)
+                if "server_stderr" in sample:
+                    print(f"  server stderr: {sample['server_stderr'][-300:]}", file=sys.stderr)
+    return results
+
+
+def summarise(values: list[float]) -> dict[str, float] | None:
+    if not values:
+        return None
+    return {"median": statistics.median(values), "min": min(values), "max": max(values)}
+
+
+def ratios(outcomes: dict[str, Outcome], perCpu: bool = False) -> dict[str, float]:
+    found = {}
+    for a, b in RATIOS:
+        if a in outcomes and b in outcomes:
+            if perCpu:
+                va, vb = outcomes[a].efficiencies(), outcomes[b].efficiencies()
+            else:
+                va, vb = outcomes[a].values(), outcomes[b].values()
+            if va and vb:
+                found[f"{a}/{b}"] = statistics.median(va) / statistics.median(vb)
+    return found
+
+
+def number(value: float) -> str:
+    if value >= 100:
+        return f"{value:,.0f}"
+    if value >= 10:
+        return f"{value:.1f}"
+    return f"{value:.2f}"
+
+
+def percent(values: list[float]) -> str:
+    return f"{statistics.median(values) * 100:.0f}%" if values else "-"
+
+
+def machine() -> dict[str, Any]:
+    model = ""
+    for line in Path("/proc/cpuinfo").read_text().splitlines():
+        if line.startswith("model name"):
+            model = line.split(":", 1)[1].strip()
+            break
+    versions: dict[str, str | None] = {}
+    for dist in ("fw-core", "twisted", "uvloop"):
+        try:
+            versions[dist] = importlib.metadata.version(dist)
+        except importlib.metadata.PackageNotFoundError:
+            versions[dist] = None
+    return {
+        "cpu": model,
+        "cpus": os.cpu_count(),
+        "kernel": platform.release(),
+        "python": platform.python_version(),
+        "versions": versions,
+        "loadavg_start": os.getloadavg(),
+    }
+
+
+def report(
+    benchmarks: Sequence[Benchmark],
+    results: dict[str, dict[str, Outcome]],
+    info: dict[str, Any],
+    settings: Settings,
+) -> tuple[str, dict[str, Any]]:
+    """The Markdown tables, and the JSON document."""
+    lines = [
+        f"{info['cpu']}, {info['cpus']} CPUs, Linux {info['kernel']}, "
+        f"Python {info['python']}; "
+        + ", ".join(f"{k} {v}" for k, v in info["versions"].items())
+        + f"; {settings.repeat} repetition(s), {settings.duration} s per server run; "
+        f"load average {info['loadavg_start'][0]:.2f} at start, "
+        f"{info['loadavg_end'][0]:.2f} at end",
+        "",
+        (
+            "| benchmark | unit | implementation | median | min - max | server CPU | "
+            "generator CPU | core 0 / core 1 busy | per server CPU-second |"
+        ),
+        "|---|---|---|--:|--:|--:|--:|--:|--:|",
+    ]
+    document: dict[str, Any] = {
+        "machine": info,
+        "settings": {
+            "repeat": settings.repeat,
+            "duration": settings.duration,
+            "min_time": settings.minTime,
+        },
+        "benchmarks": [],
+    }
+    ratioLines = [
+        "| benchmark | fw / Twisted | fw / asyncio | fw-uvloop / uvloop | goals |",
+        "|---|--:|--:|--:|---|",
+    ]
+    for bench in benchmarks:
+        outcomes = results.get(bench.name)
+        if outcomes is None:
+            continue
+        entry: dict[str, Any] = {
+            "name": bench.name,
+            "kind": bench.kind,
+            "unit": bench.unit,
+            "description": bench.description,
+            "results": {},
+        }
+        for impl, outcome in outcomes.items():
+            summary = summarise(outcome.values())
+            entry["results"][impl] = {
+                "summary": summary,
+                "samples": outcome.samples,
+                "errors": outcome.errors,
+                "unavailable": outcome.unavailable or None,
+            }
+            if summary is None:
+                why = "unavailable" if outcome.unavailable else "failed"
+                lines.append(f"| {bench.name} | {bench.unit} | {impl} | {why} | | | | | |")
+                continue
+            samples = outcome.samples
+            cores = [s["core_busy"] for s in samples]
+            efficiency = outcome.efficiencies()
+            entry["results"][impl]["per_server_cpu_second"] = summarise(efficiency)
+            lines.append(
+                f"| {bench.name} | {bench.unit} | {impl} | {number(summary['median'])} | "
+                f"{number(summary['min'])} - {number(summary['max'])} | "
+                f"{percent([s['server_cpu'] for s in samples if 'server_cpu' in s])} | "
+                f"{percent([s['loadgen_cpu'] for s in samples if 'loadgen_cpu' in s])} | "
+                f"{percent([c[0] for c in cores])} / {percent([c[1] for c in cores])} | "
+                f"{number(statistics.median(efficiency)) if efficiency else '-'} |"
+            )
+        found = ratios(outcomes)
+        entry["ratios"] = found
+        goals = []
+        entry["goals"] = []
+        for name, minimum in bench.goals:
+            met = found[name] >= minimum if name in found else None
+            entry["goals"].append({"ratio": name, "minimum": minimum, "met": met})
+            verdict = {True: "met", False: "MISSED", None: "not measured"}[met]
+            goals.append(f"{name} >= {minimum:g}: {verdict}")
+        cells = [f"{found[f'{a}/{b}']:.2f}" if f"{a}/{b}" in found else "-" for a, b in RATIOS]
+        ratioLines.append(f"| {bench.name} | {' | '.join(cells)} | {'; '.join(goals)} |")
+        if bench.kind == "net":
+            perCpu = entry["ratios_per_server_cpu_second"] = ratios(outcomes, perCpu=True)
+            cells = [
+                f"{perCpu[f'{a}/{b}']:.2f}" if f"{a}/{b}" in perCpu else "-" for a, b in RATIOS
+            ]
+            ratioLines.append(
+                f"| {bench.name}, per server CPU-second | {' | '.join(cells)} | (no goal) |"
+            )
+        document["benchmarks"].append(entry)
+    text = "\n".join([*lines, "", *ratioLines])
+    return text, document
+
+
+def parseArguments(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description=__doc__.splitlines()[0],
+        epilog="Benchmarks: " + ", ".join(b.name for b in BENCHMARKS),
+    )
+    parser.add_argument(
+        "--quick", action="store_true", help="a smoke run: 1 repetition, 1 s runs, 0.1 s micro"
+    )
+    parser.add_argument("--repeat", type=int, help="repetitions (default 5)")
+    parser.add_argument("--duration", type=float, help="seconds per server run (default 3)")
+    parser.add_argument("--min-time", type=float, help="seconds per micro sample (default 0.5)")
+    parser.add_argument("--only", help="comma-separated benchmark names (default: all)")
+    parser.add_argument("--impls", help="comma-separated implementations (default: all)")
+    parser.add_argument("--json", type=Path, default=DEFAULT_JSON, help="where the JSON goes")
+    parser.add_argument("--loadgen", type=Path, help="a built echo_load (default: build it)")
+    return parser.parse_args(argv)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    options = parseArguments(argv)
+    quick = options.quick
+    repeat = options.repeat or (1 if quick else 5)
+    duration = options.duration or (1.0 if quick else 3.0)
+    minTime = options.min_time or (0.1 if quick else 0.5)
+    benchmarks = list(BENCHMARKS)
+    if options.only:
+        wanted = options.only.split(",")
+        unknown = set(wanted) - {b.name for b in BENCHMARKS}
+        if unknown:
+            print(f"unknown benchmarks: {', '.join(sorted(unknown))}", file=sys.stderr)
+            return 2
+        benchmarks = [b for b in BENCHMARKS if b.name in wanted]
+    impls = options.impls.split(",") if options.impls else None
+    if any(b.kind == "net" for b in benchmarks):
+        loadgen = options.loadgen or buildLoadgen(DEFAULT_LOADGEN)
+    else:
+        loadgen = options.loadgen or DEFAULT_LOADGEN
+    settings = Settings(repeat=repeat, duration=duration, minTime=minTime, loadgen=loadgen)
+    info = machine()
+    info["date"] = datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
+    started = time.monotonic()
+    results = runAll(benchmarks, impls, settings)
+    info["loadavg_end"] = os.getloadavg()
+    info["wall_seconds"] = round(time.monotonic() - started, 1)
+    text, document = report(benchmarks, results, info, settings)
+    print(text)
+    options.json.parent.mkdir(parents=True, exist_ok=True)
+    options.json.write_text(json.dumps(document, indent=2) + "\n")
+    print(f"\n{info['wall_seconds']} s; JSON written to {options.json}", file=sys.stderr)
+    failed = [
+        f"{name}/{impl}"
+        for name, outcomes in results.items()
+        for impl, outcome in outcomes.items()
+        if outcome.errors
+    ]
+    if failed:
+        print(f"samples failed: {', '.join(failed)}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
