@@ -49,6 +49,8 @@ TEST_REQUIREMENTS = [
     "python-socks>=2.4",
     "pproxy>=2.7",  # a SOCKS server for fw's SOCKS client endpoints
     "telnetlib3>=2.0",  # telnet client and server against fw.protocols.telnet
+    "psycopg[binary]>=3.1",  # adbapi against a real PostgreSQL server
+    "bcrypt>=4.0",  # fw-core's bcrypt extra: bcrypt password files in fw.cred
 ]
 DOCS_REQUIREMENTS = ["sphinx>=8", "myst-parser>=4", "furo>=2024.8.6"]
 TYPECHECK_REQUIREMENTS = [
