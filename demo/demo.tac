@@ -1,0 +1,69 @@
+# The fw demo application: run it with
+#
+#     fwd -n -y demo/demo.tac
+#
+# It serves, on 127.0.0.1 only and unprivileged ports:
+#
+# - a finger server (RFC 1288) answering about the users below
+#   (try: python -c "import socket; s=socket.create_connection(('127.0.0.1', 8079));
+#    s.sendall(b'alice\r\n'); print(s.recv(1000).decode())"  or  finger alice@127.0.0.1 -p 8079
+#   where your finger client takes a port);
+#
+# and says on standard output what it serves where.  Later issues add their
+# subprojects' servers here (web, names, mail, words, conch).
+#
+# FW_DEMO_FINGER overrides the finger server's endpoint (the tests use
+# tcp:0:interface=127.0.0.1 to get a free port).
+
+import os
+
+from fw.application import service, strports
+from fw.internet import protocol
+from fw.protocols import finger
+
+USERS = {
+    b"alice": b"Happy and well; writing the reactor.",
+    b"bob": b"Out to lunch.",
+    b"moshez": b"Happy and well",
+}
+
+
+class DemoFinger(finger.Finger):
+    def getUser(self, slash_w, user):
+        info = self.factory.users.get(user)
+        if info is None:
+            self.transport.write(b"Login: " + user + b"\r\nNo such user\r\n")
+        else:
+            self.transport.write(b"Login: " + user + b"\r\n" + info + b"\r\n")
+        self.transport.loseConnection()
+
+    def getDomain(self, slash_w):
+        self.transport.write(b"\r\n".join(sorted(self.factory.users)) + b"\r\n")
+        self.transport.loseConnection()
+
+
+class Announce(service.Service):
+    """Says what the demo serves where, once its ports are bound."""
+
+    def __init__(self, servers):
+        self.servers = servers
+
+    def startService(self):
+        super().startService()
+        for what, server in self.servers:
+            address = server.listeningPort.getHost()
+            print(f"fw demo: {what} on {address.host}:{address.port}", flush=True)
+        print("fw demo: running; stop it with Ctrl-C (or SIGTERM)", flush=True)
+
+
+fingerFactory = protocol.ServerFactory.forProtocol(DemoFinger)
+fingerFactory.users = USERS
+
+application = service.Application("fw-demo")
+fingerServer = strports.service(
+    os.environ.get("FW_DEMO_FINGER", "tcp:8079:interface=127.0.0.1"), fingerFactory
+)
+fingerServer.setServiceParent(application)
+Announce([("finger server (users: alice, bob, moshez)", fingerServer)]).setServiceParent(
+    application
+)

@@ -1,0 +1,83 @@
+"""The README's run command: ``fwd -n -y demo/demo.tac`` serves the demo application."""
+
+from __future__ import annotations
+
+import os
+import selectors
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_readmeRunsTheDemo() -> None:
+    readme = (ROOT / "README.md").read_text()
+    assert "fwd -n -y demo/demo.tac" in readme
+
+
+def runUntil(args: list[str], text: str, env: dict[str, str]) -> tuple[subprocess.Popen[str], str]:
+    """Start ``python -m fw.application ARGS`` and read its output until ``text``."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "fw.application", *args],
+        cwd=ROOT,
+        env={**os.environ, **env},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    assert proc.stdout is not None
+    output = ""
+    deadline = time.monotonic() + 20
+    with selectors.DefaultSelector() as sel:
+        sel.register(proc.stdout, selectors.EVENT_READ)
+        while text not in output:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0 or not sel.select(remaining):
+                proc.kill()
+                proc.wait()
+                raise AssertionError(f"no {text!r} from fwd in time:\n{output}")
+            line = proc.stdout.readline()
+            if not line:
+                proc.wait()
+                raise AssertionError(f"fwd exited ({proc.returncode}):\n{output}")
+            output += line
+    return proc, output
+
+
+def stop(proc: subprocess.Popen[str]) -> tuple[int, str]:
+    proc.send_signal(signal.SIGTERM)
+    rest, _ = proc.communicate(timeout=20)
+    return proc.returncode, rest
+
+
+def test_demoServesFinger() -> None:
+    proc, output = runUntil(
+        ["-n", "-y", "demo/demo.tac"],
+        "fw demo: running",
+        {"FW_DEMO_FINGER": "tcp:0:interface=127.0.0.1"},
+    )
+    try:
+        line = next(line for line in output.splitlines() if "finger server" in line)
+        port = int(line.rsplit(":", 1)[1])
+        with socket.create_connection(("127.0.0.1", port), timeout=5) as s:
+            s.sendall(b"alice\r\n")
+            answer = b""
+            while chunk := s.recv(4096):
+                answer += chunk
+        assert answer == b"Login: alice\r\nHappy and well; writing the reactor.\r\n"
+    finally:
+        status, _ = stop(proc)
+    assert status == 0
+
+
+def test_docsTacExampleRunsUnderFwd() -> None:
+    example = "docs/examples/core/application_tac.py"
+    proc, output = runUntil(["-n", "-y", example], "started;", {})
+    status, rest = stop(proc)
+    assert "greeter started" in output
+    assert status == 0
+    assert "greeter stopping" in rest
