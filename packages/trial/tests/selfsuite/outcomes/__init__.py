@@ -1,0 +1,1 @@
+"""Sample tests with every outcome, for comparing trial's counts with pytest's."""
