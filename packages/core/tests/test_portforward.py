@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import http.server
 import os
+import socket
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -141,6 +142,11 @@ def test_backPressureBothWays(reactor: Any, runReactor: Callable[..., Any]) -> N
     class SlowReader(Protocol):
         def connectionMade(self) -> None:
             assert self.transport is not None
+            # Small kernel buffers, so that 4 MB cannot all hide in them
+            # (loopback autotuning may grow a receive buffer to tens of MB).
+            self.transport.socket.setsockopt(  # type: ignore[attr-defined]
+                socket.SOL_SOCKET, socket.SO_RCVBUF, 65536
+            )
             self.transport.pauseProducing()  # type: ignore[attr-defined]
             slowSide.append(self.transport)
 
@@ -163,6 +169,9 @@ def test_backPressureBothWays(reactor: Any, runReactor: Callable[..., Any]) -> N
 
     class MeasuringClient(ProxyClient):
         def connectionMade(self) -> None:
+            self.transport.socket.setsockopt(  # type: ignore[union-attr]
+                socket.SOL_SOCKET, socket.SO_SNDBUF, 65536
+            )
             clients.append(self)
             super().connectionMade()
 
@@ -182,9 +191,13 @@ def test_backPressureBothWays(reactor: Any, runReactor: Callable[..., Any]) -> N
         writer = reactor.connectTCP(
             "127.0.0.1", forwarder.getHost().port, ClientFactory.forProtocol(FastWriter)
         )
-        await later(reactor, 0.5)
+        # Wait (on a busy machine, a while) for the forwarder's outgoing
+        # buffer to fill: then its reading side must be paused.
+        for _ in range(300):
+            if clients and clients[0].transport.producerPaused:
+                break
+            await later(reactor, 0.05)
         assert clients, "the forwarder never reached the destination"
-        # The forwarder's reading side was paused by its full outgoing buffer.
         assert clients[0].transport.producerPaused
         held = highest[0]
         slowSide[0].resumeProducing()
