@@ -51,6 +51,7 @@ TEST_REQUIREMENTS = [
     "telnetlib3>=2.0",  # telnet client and server against fw.protocols.telnet
     "psycopg[binary]>=3.1",  # adbapi against a real PostgreSQL server
     "bcrypt>=4.0",  # fw-core's bcrypt extra: bcrypt password files in fw.cred
+    "dnspython>=2.6",  # DNS client and server against fw.names, and its wire format
 ]
 DOCS_REQUIREMENTS = ["sphinx>=8", "myst-parser>=4", "furo>=2024.8.6"]
 TYPECHECK_REQUIREMENTS = [

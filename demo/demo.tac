@@ -9,11 +9,14 @@
 #    s.sendall(b'alice\r\n'); print(s.recv(1000).decode())"  or  finger alice@127.0.0.1 -p 8079
 #   where your finger client takes a port);
 #
+# - when fw-names is installed, a DNS server for the zone in example.com.zone
+#   (try: dig @127.0.0.1 -p 10053 www.example.com);
+#
 # and says on standard output what it serves where.  Later issues add their
 # subprojects' servers here (web, names, mail, words, conch).
 #
-# FW_DEMO_FINGER overrides the finger server's endpoint (the tests use
-# tcp:0:interface=127.0.0.1 to get a free port).
+# FW_DEMO_FINGER and FW_DEMO_DNS override the finger and DNS servers'
+# endpoints (the tests use tcp:0:interface=127.0.0.1 to get free ports).
 
 import os
 
@@ -51,7 +54,8 @@ class Announce(service.Service):
     def startService(self):
         super().startService()
         for what, server in self.servers:
-            address = server.listeningPort.getHost()
+            port = getattr(server, "listeningPort", None) or server._port
+            address = port.getHost()
             print(f"fw demo: {what} on {address.host}:{address.port}", flush=True)
         print("fw demo: running; stop it with Ctrl-C (or SIGTERM)", flush=True)
 
@@ -64,6 +68,42 @@ fingerServer = strports.service(
     os.environ.get("FW_DEMO_FINGER", "tcp:8079:interface=127.0.0.1"), fingerFactory
 )
 fingerServer.setServiceParent(application)
-Announce([("finger server (users: alice, bob, moshez)", fingerServer)]).setServiceParent(
-    application
-)
+served = [("finger server (users: alice, bob, moshez)", fingerServer)]
+
+# DNS, when fw-names is installed: the demo zone, over UDP and TCP.
+try:
+    from fw.names import authority, dns, server
+except ImportError:
+    pass
+else:
+    zone = authority.BindAuthority(
+        os.path.join(os.path.dirname(os.path.abspath(__file__)), "example.com.zone"),
+        origin="example.com",
+    )
+    dnsFactory = server.DNSServerFactory(authorities=[zone])
+    dnsTCP = strports.service(
+        os.environ.get("FW_DEMO_DNS", "tcp:10053:interface=127.0.0.1"), dnsFactory
+    )
+    dnsTCP.setServiceParent(application)
+    class DNSOverUDP(service.Service):
+        """DNS over UDP, on the port number DNS over TCP got."""
+
+        udpPort = None
+
+        def privilegedStartService(self):
+            from fw.internet import reactor
+
+            number = dnsTCP.listeningPort.getHost().port
+            self.udpPort = reactor.listenUDP(
+                number, dns.DNSDatagramProtocol(dnsFactory), interface="127.0.0.1"
+            )
+
+        def stopService(self):
+            super().stopService()
+            if self.udpPort is not None:
+                return self.udpPort.stopListening()
+
+    DNSOverUDP().setServiceParent(application)
+    served.append(("DNS server for example.com (UDP and TCP)", dnsTCP))
+
+Announce(served).setServiceParent(application)

@@ -54,11 +54,14 @@ def stop(proc: subprocess.Popen[str]) -> tuple[int, str]:
     return proc.returncode, rest
 
 
-def test_demoServesFinger() -> None:
+def test_demoServesFingerAndDNS() -> None:
     proc, output = runUntil(
         ["-n", "-y", "demo/demo.tac"],
         "fw demo: running",
-        {"FW_DEMO_FINGER": "tcp:0:interface=127.0.0.1"},
+        {
+            "FW_DEMO_FINGER": "tcp:0:interface=127.0.0.1",
+            "FW_DEMO_DNS": "tcp:0:interface=127.0.0.1",
+        },
     )
     try:
         line = next(line for line in output.splitlines() if "finger server" in line)
@@ -69,6 +72,22 @@ def test_demoServesFinger() -> None:
             while chunk := s.recv(4096):
                 answer += chunk
         assert answer == b"Login: alice\r\nHappy and well; writing the reactor.\r\n"
+        # DNS, over UDP and TCP, asked with dnspython.
+        import dns.message
+        import dns.query
+
+        line = next(line for line in output.splitlines() if "DNS server" in line)
+        port = int(line.rsplit(":", 1)[1])
+        query = dns.message.make_query("www.example.com", "A")
+        for ask in (dns.query.udp, dns.query.tcp):
+            response = ask(query, "127.0.0.1", port=port, timeout=5)
+            addresses = {
+                item.address
+                for rrset in response.answer
+                for item in rrset
+                if hasattr(item, "address")
+            }
+            assert addresses == {"192.0.2.10"}
     finally:
         status, _ = stop(proc)
     assert status == 0
