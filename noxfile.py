@@ -53,7 +53,14 @@ TEST_REQUIREMENTS = [
     "bcrypt>=4.0",  # fw-core's bcrypt extra: bcrypt password files in fw.cred
     "dnspython>=2.6",  # DNS client and server against fw.names, and its wire format
 ]
-DOCS_REQUIREMENTS = ["sphinx>=8", "myst-parser>=4", "furo>=2024.8.6"]
+DOCS_REQUIREMENTS = [
+    "sphinx>=8",
+    "myst-parser>=4",
+    "furo>=2024.8.6",
+    # The API reference imports every module, the TLS and GLib ones too.
+    "PyGObject>=3.50,<3.51",
+    *TLS_REQUIREMENTS,
+]
 TYPECHECK_REQUIREMENTS = [
     "mypy-zope>=1.0.9",
     "pytest>=8.3",

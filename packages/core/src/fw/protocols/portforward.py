@@ -149,11 +149,11 @@ class ProxyServer(Proxy):
     port (through :attr:`reactor`) and reads nothing until that succeeds.
 
     Attributes:
-        clientProtocolFactory: the client factory class for the destination.
         reactor: the reactor to connect with; the factory's ``reactor``, else
             the global reactor, when ``None``.
     """
 
+    #: The client factory class for the destination.
     clientProtocolFactory: Any = ProxyClientFactory
     reactor: Any = None
     factory: Any
