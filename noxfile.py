@@ -57,8 +57,9 @@ DOCS_REQUIREMENTS = [
     "sphinx>=8",
     "myst-parser>=4",
     "furo>=2024.8.6",
-    # The API reference imports every module, the TLS and GLib ones too.
+    # The API reference imports every module: the TLS, GLib and pytest-plugin ones too.
     "PyGObject>=3.50,<3.51",
+    "pytest>=8.3",
     *TLS_REQUIREMENTS,
 ]
 TYPECHECK_REQUIREMENTS = [

@@ -18,12 +18,15 @@ The application protocol's transport is the TLS protocol: it provides
 (``negotiatedProtocol``), producers with back-pressure, half-close
 (``loseWriteConnection`` sends ``close_notify``) and ``abortConnection``.
 Handshake and certificate failures reach ``connectionLost`` as a
-:class:`TLSHandshakeError`, an ``OpenSSL.SSL.Error`` with a readable message.
+:class:`~fw.internet.ssl.TLSHandshakeError`, an ``OpenSSL.SSL.Error`` with
+a readable message (importable from here too; documented in
+:mod:`fw.internet.ssl`).
 """
 
 from __future__ import annotations
 
-from fw.internet._ssl_errors import TLSError, TLSHandshakeError
+from fw.internet._ssl_errors import TLSError as TLSError
+from fw.internet._ssl_errors import TLSHandshakeError as TLSHandshakeError
 from fw.protocols._tls_protocol import TLSMemoryBIOFactory, TLSMemoryBIOProtocol
 
-__all__ = ["TLSError", "TLSHandshakeError", "TLSMemoryBIOFactory", "TLSMemoryBIOProtocol"]
+__all__ = ["TLSMemoryBIOFactory", "TLSMemoryBIOProtocol"]

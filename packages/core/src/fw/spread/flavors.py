@@ -1,17 +1,19 @@
 """
 The flavors of objects Perspective Broker sends, and how each crosses the wire.
 
-==================  =========================================  ==================
-local object        on the wire                                the peer gets
-==================  =========================================  ==================
-:class:`Referenceable`  ``[b"remote", luid]``                  a ``RemoteReference``
-``RemoteReference``     ``[b"local", luid]`` (back home)       the original object
-:class:`Viewable`       ``[b"remote", luid]`` of a ViewPoint   a ``RemoteReference``
-:class:`Copyable`       ``[b"module.Class", state]``           a :class:`RemoteCopy`
-:class:`Cacheable`      ``[b"module.Class", luid, state]``,    a :class:`RemoteCache`,
-                        then ``[b"cached", luid]``             kept up to date
-:class:`RemoteCache`    ``[b"lcache", luid]`` (back home)      the original Cacheable
-==================  =========================================  ==================
+- a :class:`Referenceable` goes as ``[b"remote", luid]``; the peer gets a
+  ``RemoteReference``;
+- a ``RemoteReference`` going back home goes as ``[b"local", luid]``; the
+  peer gets the original object;
+- a :class:`Viewable` goes as ``[b"remote", luid]`` of a ViewPoint; the
+  peer gets a ``RemoteReference``;
+- a :class:`Copyable` goes as ``[b"module.Class", state]``; the peer gets a
+  :class:`RemoteCopy`;
+- a :class:`Cacheable` goes as ``[b"module.Class", luid, state]``, then
+  ``[b"cached", luid]``; the peer gets a :class:`RemoteCache`, kept up to
+  date;
+- a :class:`RemoteCache` going back home goes as ``[b"lcache", luid]``; the
+  peer gets the original Cacheable.
 """
 
 from __future__ import annotations
