@@ -52,6 +52,10 @@ TEST_REQUIREMENTS = [
     "psycopg[binary]>=3.1",  # adbapi against a real PostgreSQL server
     "bcrypt>=4.0",  # fw-core's bcrypt extra: bcrypt password files in fw.cred
     "dnspython>=2.6",  # DNS client and server against fw.names, and its wire format
+    "requests>=2.31",  # HTTP clients against fw.web
+    "flask>=3.0",  # a real WSGI application under fw.web.wsgi
+    "brotli>=1.1",  # fw-web's brotli extra: brotli response encoding
+    "aiohttp>=3.9",  # a non-fw HTTP server for fw.web.client
 ]
 DOCS_REQUIREMENTS = [
     "sphinx>=8",

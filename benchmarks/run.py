@@ -9,9 +9,10 @@ Each benchmark runs for each implementation ``--repeat`` times, the
 implementations interleaved within each repetition so that a disturbance
 on the machine is shared out rather than landing on one of them.  The table
 printed at the end (Markdown) gives each implementation's median with the
-minimum and maximum, and the ratios fw / Twisted, fw / asyncio and fw on
-uvloop / bare uvloop, all rates (higher is better, so a ratio above 1 means
-fw is faster).  The same, with every sample, goes to ``--json``.
+minimum and maximum, and the ratios fw / Twisted, fw / asyncio, fw on
+uvloop / bare uvloop and fw / Python's ssl module (TLS), all rates (higher
+is better, so a ratio above 1 means fw is faster).  The same, with every
+sample, goes to ``--json``.
 
 Server benchmarks start ``net/server.py`` pinned to CPU 0 and the C load
 generator (``loadgen/echo_load.c``, built with ``cc -O2`` when missing or
@@ -22,7 +23,11 @@ share (from /proc/stat), so a saturated generator, or a core shared with
 something else, shows.  Micro-benchmarks run ``micro/run_micro.py`` in a
 fresh process per sample, pinned to CPU 0; their rates are per CPU-second
 of that process (``time.process_time``), which a busy machine disturbs far
-less than wall time (the wall time is in the JSON too).
+less than wall time (the wall time is in the JSON too).  TLS benchmarks
+run ``net/tls_bulk.py``: the client measured in a fresh process pinned to
+CPU 0, a blocking peer on Python's ``ssl`` module pinned to CPU 1, one
+transfer of ``--tls-mebibytes`` per sample; their rates are MiB per
+CPU-second of the client.
 """
 
 from __future__ import annotations
@@ -34,6 +39,7 @@ import json
 import os
 import platform
 import selectors
+import shutil
 import signal
 import statistics
 import subprocess
@@ -56,7 +62,9 @@ UNAVAILABLE = 3  # run_micro.py's exit status when an implementation lacks a fea
 
 NET_IMPLS = ("fw", "fw-uvloop", "twisted", "asyncio", "uvloop")
 PAIR_IMPLS = ("fw", "twisted")
-RATIOS = (("fw", "twisted"), ("fw", "asyncio"), ("fw-uvloop", "uvloop"))
+TLS_IMPLS = ("fw", "twisted", "asyncio", "uvloop", "ssl")
+HTTP_IMPLS = ("fw", "twisted", "aiohttp")
+RATIOS = (("fw", "twisted"), ("fw", "asyncio"), ("fw-uvloop", "uvloop"), ("fw", "ssl"))
 
 
 @dataclass(frozen=True)
@@ -64,7 +72,7 @@ class Benchmark:
     """One benchmark: what it runs, for whom, and what its numbers mean."""
 
     name: str
-    kind: str  # "net" or "micro"
+    kind: str  # "net", "micro", "tls" or "http"
     unit: str
     impls: tuple[str, ...]
     description: str
@@ -104,6 +112,26 @@ BENCHMARKS = (
         "connection setup: 10 clients each connect, exchange one 64-byte message, close",
         serverMode="echo",
         loadgen=("-m", "connect", "-n", "10", "-s", "64"),
+    ),
+    Benchmark(
+        "tls_send",
+        "tls",
+        "MiB/CPU-s",
+        TLS_IMPLS,
+        "TLS: one connection, the client writes 64 KiB blocks to a Python ssl peer; "
+        "MiB per client CPU-second",
+        goals=(("fw/twisted", 1.0), ("fw/ssl", 0.9)),
+        serverMode="send",
+    ),
+    Benchmark(
+        "tls_recv",
+        "tls",
+        "MiB/CPU-s",
+        TLS_IMPLS,
+        "TLS: one connection, a Python ssl peer writes 64 KiB blocks, the client sinks them; "
+        "MiB per client CPU-second",
+        goals=(("fw/twisted", 1.0), ("fw/ssl", 0.9)),
+        serverMode="recv",
     ),
     Benchmark(
         "callbacks",
@@ -169,6 +197,25 @@ BENCHMARKS = (
         "LineReceiver fed 50,000 lines in 64 KiB chunks on a StringTransport",
         goals=(("fw/twisted", 1.0),),
     ),
+    Benchmark(
+        "http_keepalive",
+        "http",
+        "requests/s",
+        HTTP_IMPLS,
+        "HTTP/1.1 hello world (full Site/Resource/Request, no access log): "
+        "wrk -t1 -c50, keep-alive",
+        goals=(("fw/twisted", 3.0),),
+        loadgen=(),
+    ),
+    Benchmark(
+        "http_close",
+        "http",
+        "requests/s",
+        HTTP_IMPLS,
+        "HTTP/1.1 hello world: wrk -t1 -c50, a new connection per request (Connection: close)",
+        goals=(("fw/twisted", 1.5),),
+        loadgen=("-H", "Connection: close"),
+    ),
 )
 
 
@@ -179,6 +226,7 @@ class Settings:
     minTime: float
     loadgen: Path
     python: str = sys.executable
+    tlsMebibytes: int = 200
 
 
 @dataclass
@@ -374,7 +422,103 @@ def runMicro(bench: Benchmark, impl: str, settings: Settings) -> dict[str, Any]:
     }
 
 
+def runTls(bench: Benchmark, impl: str, settings: Settings) -> dict[str, Any]:
+    """One sample of a TLS benchmark: a fresh client and peer, one transfer."""
+    command = [
+        settings.python,
+        str(HERE / "net" / "tls_bulk.py"),
+        "--impl",
+        impl,
+        "--direction",
+        bench.serverMode,
+        "--mebibytes",
+        str(settings.tlsMebibytes),
+        "--cpu",
+        str(SERVER_CPU),
+        "--peer-cpu",
+        str(LOADGEN_CPU),
+    ]
+    coresBefore = coreTimes()
+    result = subprocess.run(command, capture_output=True, text=True, timeout=300)
+    coresAfter = coreTimes()
+    if result.returncode == UNAVAILABLE:
+        raise Unavailable(result.stderr.strip())
+    if result.returncode != 0:
+        raise SampleError(result.stderr.strip()[-2000:])
+    report = json.loads(result.stdout)
+    return {
+        "value": report["ops"] / report["seconds"],
+        "ops": report["ops"],
+        "seconds": report["seconds"],
+        "wall_seconds": report["wall_seconds"],
+        "wall_rate": report["ops"] / report["wall_seconds"],
+        "core_busy": coreBusy(coresBefore, coresAfter),
+    }
+
+
 # -- the run
+
+
+# -- HTTP servers, loaded by wrk
+
+
+def runHttp(bench: Benchmark, impl: str, settings: Settings) -> dict[str, Any]:
+    """One sample of an HTTP benchmark: a fresh ``net/http_server.py``, one ``wrk`` run."""
+    wrk = shutil.which("wrk")
+    if wrk is None:
+        raise Unavailable("wrk is not installed (apt-get install wrk)")
+    script = str(HERE / "net" / "http_server.py")
+    command = [settings.python, script, "--impl", impl, "--cpu", str(SERVER_CPU)]
+    with tempfile.TemporaryFile("w+") as errors:
+        server = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=errors, text=True)
+        try:
+            try:
+                port = waitForPort(server, 60)
+            except SampleError:
+                if server.wait(10) == UNAVAILABLE:
+                    raise Unavailable(f"{impl} is not installed") from None
+                errors.seek(0)
+                raise SampleError(f"server failed: {errors.read()[-2000:]}") from None
+            serverBefore = processCpuSeconds(server.pid)
+            coresBefore = coreTimes()
+            start = time.monotonic()
+            seconds = f"-d{max(1, round(settings.duration))}s"
+            url = f"http://127.0.0.1:{port}/"
+            pin = ["taskset", "-c", str(LOADGEN_CPU)]
+            generator = subprocess.run(
+                [*pin, wrk, "-t1", "-c50", seconds, *bench.loadgen, url],
+                capture_output=True,
+                text=True,
+                timeout=settings.duration + 60,
+            )
+            wall = time.monotonic() - start
+            coresAfter = coreTimes()
+            if server.poll() is not None:
+                raise SampleError(f"the server exited with status {server.returncode}")
+            serverCpu = processCpuSeconds(server.pid) - serverBefore
+        finally:
+            stopServer(server)
+            assert server.stdout is not None
+            server.stdout.close()
+    if generator.returncode != 0:
+        raise SampleError(f"wrk failed: {generator.stderr.strip()}")
+    rate = None
+    errorsSeen = 0
+    for line in generator.stdout.splitlines():
+        if line.startswith("Requests/sec:"):
+            rate = float(line.split()[1])
+        elif "Non-2xx" in line or line.strip().startswith("Socket errors"):
+            errorsSeen += 1
+    if rate is None:
+        raise SampleError(f"no rate in wrk's output: {generator.stdout[-500:]}")
+    return {
+        "value": rate,
+        "seconds": wall,
+        "server_cpu": serverCpu / wall,
+        "core_busy": coreBusy(coresBefore, coresAfter),
+        "loadgen_errors": errorsSeen,
+        "wrk": generator.stdout[-1500:],
+    }
 
 
 def runAll(
@@ -393,6 +537,10 @@ def runAll(
                 try:
                     if bench.kind == "net":
                         sample = runNet(bench, impl, settings)
+                    elif bench.kind == "tls":
+                        sample = runTls(bench, impl, settings)
+                    elif bench.kind == "http":
+                        sample = runHttp(bench, impl, settings)
                     else:
                         sample = runMicro(bench, impl, settings)
                 except Unavailable as e:
@@ -494,8 +642,8 @@ def report(
         "benchmarks": [],
     }
     ratioLines = [
-        "| benchmark | fw / Twisted | fw / asyncio | fw-uvloop / uvloop | goals |",
-        "|---|--:|--:|--:|---|",
+        "| benchmark | fw / Twisted | fw / asyncio | fw-uvloop / uvloop | fw / ssl | goals |",
+        "|---|--:|--:|--:|--:|---|",
     ]
     for bench in benchmarks:
         outcomes = results.get(bench.name)
@@ -567,6 +715,9 @@ def parseArguments(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--repeat", type=int, help="repetitions (default 5)")
     parser.add_argument("--duration", type=float, help="seconds per server run (default 3)")
     parser.add_argument("--min-time", type=float, help="seconds per micro sample (default 0.5)")
+    parser.add_argument(
+        "--tls-mebibytes", type=int, help="MiB per TLS transfer (default 200; 50 with --quick)"
+    )
     parser.add_argument("--only", help="comma-separated benchmark names (default: all)")
     parser.add_argument("--impls", help="comma-separated implementations (default: all)")
     parser.add_argument("--json", type=Path, default=DEFAULT_JSON, help="where the JSON goes")
@@ -593,7 +744,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         loadgen = options.loadgen or buildLoadgen(DEFAULT_LOADGEN)
     else:
         loadgen = options.loadgen or DEFAULT_LOADGEN
-    settings = Settings(repeat=repeat, duration=duration, minTime=minTime, loadgen=loadgen)
+    settings = Settings(
+        repeat=repeat,
+        duration=duration,
+        minTime=minTime,
+        loadgen=loadgen,
+        tlsMebibytes=options.tls_mebibytes or (50 if quick else 200),
+    )
     info = machine()
     info["date"] = datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
     started = time.monotonic()

@@ -11,11 +11,13 @@
 #
 # - when fw-names is installed, a DNS server for the zone in example.com.zone
 #   (try: dig @127.0.0.1 -p 10053 www.example.com);
+# - when fw-web is installed, a web server for the files in demo/www
+#   (try: curl http://127.0.0.1:8080/);
 #
 # and says on standard output what it serves where.  Later issues add their
 # subprojects' servers here (web, names, mail, words, conch).
 #
-# FW_DEMO_FINGER and FW_DEMO_DNS override the finger and DNS servers'
+# FW_DEMO_FINGER, FW_DEMO_DNS and FW_DEMO_WEB override the servers'
 # endpoints (the tests use tcp:0:interface=127.0.0.1 to get free ports).
 
 import os
@@ -105,5 +107,19 @@ else:
 
     DNSOverUDP().setServiceParent(application)
     served.append(("DNS server for example.com (UDP and TCP)", dnsTCP))
+
+# The web, when fw-web is installed: static files from demo/www.
+try:
+    from fw.web import server as webserver
+    from fw.web import static
+except ImportError:
+    pass
+else:
+    root = static.File(os.path.join(os.path.dirname(os.path.abspath(__file__)), "www"))
+    webServer = strports.service(
+        os.environ.get("FW_DEMO_WEB", "tcp:8080:interface=127.0.0.1"), webserver.Site(root)
+    )
+    webServer.setServiceParent(application)
+    served.append(("web server (static files from demo/www)", webServer))
 
 Announce(served).setServiceParent(application)

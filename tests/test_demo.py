@@ -31,7 +31,7 @@ def runUntil(args: list[str], text: str, env: dict[str, str]) -> tuple[subproces
     )
     assert proc.stdout is not None
     output = ""
-    deadline = time.monotonic() + 20
+    deadline = time.monotonic() + 60
     with selectors.DefaultSelector() as sel:
         sel.register(proc.stdout, selectors.EVENT_READ)
         while text not in output:
@@ -54,7 +54,7 @@ def stop(proc: subprocess.Popen[str]) -> tuple[int, str]:
     return proc.returncode, rest
 
 
-def test_demoServesFingerAndDNS() -> None:
+def test_demoServesFingerDNSAndWeb() -> None:
     proc, output = runUntil(
         ["-n", "-y", "demo/demo.tac"],
         "fw demo: running",
@@ -88,6 +88,19 @@ def test_demoServesFingerAndDNS() -> None:
                 if hasattr(item, "address")
             }
             assert addresses == {"192.0.2.10"}
+        # The web: the static page, with http.client.
+        import http.client
+
+        line = next(line for line in output.splitlines() if "web server" in line)
+        port = int(line.rsplit(":", 1)[1])
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+        connection.request("GET", "/")
+        response = connection.getresponse()
+        page = response.read()
+        connection.close()
+        assert response.status == 200
+        assert response.getheader("Content-Type", "").startswith("text/html")
+        assert page == (ROOT / "demo" / "www" / "index.html").read_bytes()
     finally:
         status, _ = stop(proc)
     assert status == 0
