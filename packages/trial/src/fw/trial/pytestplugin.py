@@ -111,6 +111,7 @@ class TrialTestItem(pytest.Item):
     _unexpectedSuccess: str | None = None
 
     def runtest(self) -> None:
+        """Run the trial test with trial's semantics, and report its outcome to pytest."""
         from fw.trial.reporter import TestResult
 
         _ensureTempRoot(self.config)
@@ -120,6 +121,7 @@ class TrialTestItem(pytest.Item):
         _raiseOutcome(result, self)
 
     def reportinfo(self) -> tuple[Any, int | None, str]:
+        """The test method's file, line and ``Class.method`` name, for reports."""
         cls = self.parent.obj  # type: ignore[union-attr]
         method = getattr(cls, self.name)
         try:
@@ -129,6 +131,7 @@ class TrialTestItem(pytest.Item):
         return self.path, lineno, f"{cls.__qualname__}.{self.name}"
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> Any:
+        """pytest's failure report, without fw-trial's and pytest's own frames."""
         filtered = excinfo.traceback.filter(_userFrame)
         if len(filtered):
             excinfo.traceback = filtered
