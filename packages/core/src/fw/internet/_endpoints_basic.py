@@ -127,11 +127,14 @@ class _Collector:
 
 @implementer(IStreamServerEndpoint)
 class _TCPServerEndpoint:
-    def __init__(self, reactor: Any, port: int, backlog: int, interface: str) -> None:
+    def __init__(
+        self, reactor: Any, port: int, backlog: int, interface: str, reusePort: bool
+    ) -> None:
         self._reactor = reactor
         self._port = port
         self._backlog = backlog
         self._interface = interface
+        self._reusePort = reusePort
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self._interface or '*'}:{self._port}>"
@@ -144,12 +147,16 @@ class _TCPServerEndpoint:
             A Deferred firing with the listening port, or failing with
             :class:`~fw.internet.error.CannotListenError`.
         """
+        # reusePort is an fw extension: a reactor is only asked for it when
+        # it is wanted, so that other IReactorTCP providers keep working.
+        extra = {"reusePort": True} if self._reusePort else {}
         return execute(
             self._reactor.listenTCP,
             self._port,
             protocolFactory,
             backlog=self._backlog,
             interface=self._interface,
+            **extra,
         )
 
 
@@ -162,10 +169,21 @@ class TCP4ServerEndpoint(_TCPServerEndpoint):
         port: the port to listen on (0: any free one).
         backlog: the length of the queue of connections not yet accepted.
         interface: the local address to listen on (all IPv4 ones by default).
+        reusePort: an fw extension: bind with ``SO_REUSEPORT``, to share the
+            port with other sockets (in other processes, say) that do too
+            (see ``IReactorTCP.listenTCP``).
     """
 
-    def __init__(self, reactor: Any, port: int, backlog: int = 50, interface: str = "") -> None:
-        super().__init__(reactor, port, backlog, interface)
+    def __init__(
+        self,
+        reactor: Any,
+        port: int,
+        backlog: int = 50,
+        interface: str = "",
+        *,
+        reusePort: bool = False,
+    ) -> None:
+        super().__init__(reactor, port, backlog, interface, reusePort)
 
 
 class TCP6ServerEndpoint(_TCPServerEndpoint):
@@ -177,10 +195,21 @@ class TCP6ServerEndpoint(_TCPServerEndpoint):
         port: the port to listen on (0: any free one).
         backlog: the length of the queue of connections not yet accepted.
         interface: the local IPv6 address to listen on (all by default).
+        reusePort: an fw extension: bind with ``SO_REUSEPORT``, to share the
+            port with other sockets (in other processes, say) that do too
+            (see ``IReactorTCP.listenTCP``).
     """
 
-    def __init__(self, reactor: Any, port: int, backlog: int = 50, interface: str = "::") -> None:
-        super().__init__(reactor, port, backlog, interface)
+    def __init__(
+        self,
+        reactor: Any,
+        port: int,
+        backlog: int = 50,
+        interface: str = "::",
+        *,
+        reusePort: bool = False,
+    ) -> None:
+        super().__init__(reactor, port, backlog, interface, reusePort)
 
 
 @implementer(IStreamClientEndpoint)

@@ -191,39 +191,66 @@ def _mode(what: str, value: str) -> int:
 # -- fw-core's server parsers ----------------------------------------------------
 
 
+def _yesNo(what: str, name: str, value: str) -> bool:
+    answer = {"yes": True, "true": True, "1": True, "no": False, "false": False, "0": False}
+    found = answer.get(value.lower())
+    if found is None:
+        raise ValueError(f"{what}: {name} must be yes or no, not {value!r}")
+    return found
+
+
+def _tcpServerFields(
+    what: str, positional: tuple[str, ...], args: Sequence[str], kwargs: Mapping[str, str]
+) -> tuple[dict[str, str], bool]:
+    """Bind a TCP server string's fields, and its ``reusePort`` (by name only)."""
+    others = dict(kwargs)
+    reusePort = _yesNo(what, "reusePort", others.pop("reusePort", "no"))
+    return _bind(what, positional, args, others, ["port"]), reusePort
+
+
 @implementer(IStreamServerEndpointStringParser)
 class _TCPServerParser:
-    """``tcp:PORT[:interface=ADDRESS][:backlog=N]``: a :class:`TCP4ServerEndpoint`."""
+    """
+    ``tcp:PORT[:interface=ADDRESS][:backlog=N][:reusePort=yes]``: a
+    :class:`TCP4ServerEndpoint`; ``reusePort=yes`` (an fw extension) binds
+    with ``SO_REUSEPORT``.
+    """
 
     prefix = "tcp"
 
     def parseStreamServer(self, reactor: Any, *args: str, **kwargs: str) -> IStreamServerEndpoint:
         """Build the endpoint; positional fields are port, interface, backlog."""
         what = "a 'tcp' server endpoint"
-        p = _bind(what, ("port", "interface", "backlog"), args, kwargs, ["port"])
+        p, reusePort = _tcpServerFields(what, ("port", "interface", "backlog"), args, kwargs)
         return TCP4ServerEndpoint(
             reactor,
             _port(what, p["port"]),
             backlog=_integer(what, "backlog", p.get("backlog", "50"), 1),
             interface=p.get("interface", ""),
+            reusePort=reusePort,
         )
 
 
 @implementer(IStreamServerEndpointStringParser)
 class _TCP6ServerParser:
-    """``tcp6:PORT[:backlog=N][:interface=ADDRESS]``: a :class:`TCP6ServerEndpoint`."""
+    """
+    ``tcp6:PORT[:backlog=N][:interface=ADDRESS][:reusePort=yes]``: a
+    :class:`TCP6ServerEndpoint`; ``reusePort=yes`` (an fw extension) binds
+    with ``SO_REUSEPORT``.
+    """
 
     prefix = "tcp6"
 
     def parseStreamServer(self, reactor: Any, *args: str, **kwargs: str) -> IStreamServerEndpoint:
         """Build the endpoint; positional fields are port, backlog, interface (as in Twisted)."""
         what = "a 'tcp6' server endpoint"
-        p = _bind(what, ("port", "backlog", "interface"), args, kwargs, ["port"])
+        p, reusePort = _tcpServerFields(what, ("port", "backlog", "interface"), args, kwargs)
         return TCP6ServerEndpoint(
             reactor,
             _port(what, p["port"]),
             backlog=_integer(what, "backlog", p.get("backlog", "50"), 1),
             interface=p.get("interface", "::"),
+            reusePort=reusePort,
         )
 
 

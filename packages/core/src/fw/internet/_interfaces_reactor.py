@@ -57,9 +57,19 @@ class IReactorTCP(Interface):
             backlog: the size of the kernel's queue of pending connections.
             interface: the local address to bind, ``""`` for every IPv4
                 interface; an IPv6 literal listens on IPv6.
+            reusePort: (keyword-only, ``reusePort: bool = False``; an fw
+                extension that fw's reactors accept, left out of this
+                signature so that other providers need not) bind with
+                ``SO_REUSEPORT``, so that several sockets, in this process or
+                in others, can listen on the same address and port if every
+                one of them asks for it; the kernel spreads the incoming
+                connections among them (a multi-process server without a
+                shared listening socket).
 
         Raises:
-            CannotListenError: the port could not be bound.
+            CannotListenError: the port could not be bound (in use by a
+                socket that did not ask for ``reusePort``, or the platform
+                has no ``SO_REUSEPORT``).
         """
 
     def connectTCP(

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fw.internet._posixbase import PosixReactorBase
+from fw.internet._posixbase import PosixReactorBase, _log, _logPrefix
 
 __all__ = ["PollingReactorBase"]
 
@@ -27,6 +27,12 @@ class PollingReactorBase(PosixReactorBase):
         self._selectables: dict[int, Any] = {}
         self._reads: dict[int, Any] = {}
         self._writes: dict[int, Any] = {}
+        # The descriptor each reader and each writer is registered under, by
+        # identity: removing one finds it at once, even once it has closed
+        # (its fileno() is -1 then), and removing one that is not there
+        # costs one lookup.
+        self._readerFds: dict[int, int] = {}
+        self._writerFds: dict[int, int] = {}
         super().__init__()
 
     def _makePoller(self) -> Any:
@@ -34,16 +40,6 @@ class PollingReactorBase(PosixReactorBase):
 
     def _pollWait(self, timeout: float | None) -> list[tuple[int, int]]:
         raise NotImplementedError
-
-    def _fdOf(self, selectable: Any, table: dict[int, Any]) -> int:
-        fd = selectable.fileno()
-        if fd == -1 or table.get(fd) is not selectable:
-            # Closed already, or the number was reused: find it by identity.
-            for knownFd, known in table.items():
-                if known is selectable:
-                    return knownFd
-            return -1
-        return int(fd)
 
     def _update(self, fd: int, selectable: Any) -> None:
         mask = (self._IN if fd in self._reads else 0) | (self._OUT if fd in self._writes else 0)
@@ -68,6 +64,7 @@ class PollingReactorBase(PosixReactorBase):
         if self._reads.get(fd) is reader:
             return
         self._reads[fd] = reader
+        self._readerFds[id(reader)] = fd
         self._update(fd, reader)
 
     def addWriter(self, writer: Any) -> None:
@@ -76,19 +73,20 @@ class PollingReactorBase(PosixReactorBase):
         if self._writes.get(fd) is writer:
             return
         self._writes[fd] = writer
+        self._writerFds[id(writer)] = fd
         self._update(fd, writer)
 
     def removeReader(self, reader: Any) -> None:
         """Stop watching ``reader`` for readability."""
-        fd = self._fdOf(reader, self._reads)
-        if fd != -1:
+        fd = self._readerFds.pop(id(reader), None)
+        if fd is not None and self._reads.get(fd) is reader:
             del self._reads[fd]
             self._update(fd, reader)
 
     def removeWriter(self, writer: Any) -> None:
         """Stop watching ``writer`` for writability."""
-        fd = self._fdOf(writer, self._writes)
-        if fd != -1:
+        fd = self._writerFds.pop(id(writer), None)
+        if fd is not None and self._writes.get(fd) is writer:
             del self._writes[fd]
             self._update(fd, writer)
 
@@ -112,7 +110,7 @@ class PollingReactorBase(PosixReactorBase):
         writes = self._writes
         IN, OUT, ERR = self._IN, self._OUT, self._ERR
         for fd, event in events:
-            selectable = selectables.get(fd)
+            selectable: Any = selectables.get(fd)
             if selectable is None:
                 continue
             if event & ERR and not event & IN:
@@ -122,6 +120,21 @@ class PollingReactorBase(PosixReactorBase):
                 else:
                     self._hangUp(selectable, fd in reads)
                 continue
-            self._doReadOrWrite(
-                selectable, bool(event & IN) and fd in reads, bool(event & OUT) and fd in writes
-            )
+            # _doReadOrWrite, inlined: this loop runs once per ready descriptor.
+            why = None
+            isRead = False
+            try:
+                if event & IN and fd in reads:
+                    isRead = True
+                    why = selectable.doRead()
+                if why is None and event & OUT and fd in writes and not selectable.disconnected:
+                    isRead = False
+                    why = selectable.doWrite()
+            except Exception as e:  # noqa: BLE001 - a user callback's error is logged; the loop goes on
+                why = e
+                _log.failure(
+                    "{prefix}: unhandled error while handling I/O; closing the connection",
+                    prefix=_logPrefix(selectable),
+                )
+            if why is not None:
+                self._disconnectSelectable(selectable, why, isRead)

@@ -207,11 +207,23 @@ class PosixReactorBase(ReactorBase):
 
     # -- TCP
 
-    def listenTCP(self, port: int, factory: Any, backlog: int = 50, interface: str = "") -> Any:
-        """Listen for TCP connections on ``interface`` (all IPv4 ones by default)."""
+    def listenTCP(
+        self,
+        port: int,
+        factory: Any,
+        backlog: int = 50,
+        interface: str = "",
+        *,
+        reusePort: bool = False,
+    ) -> Any:
+        """
+        Listen for TCP connections on ``interface`` (all IPv4 ones by default);
+        with ``reusePort`` (an fw extension), share the port with other
+        sockets bound with ``SO_REUSEPORT`` (see ``IReactorTCP.listenTCP``).
+        """
         from fw.internet.tcp import Port
 
-        p = Port(port, factory, backlog, interface, self)
+        p = Port(port, factory, backlog, interface, self, reusePort=reusePort)
         p.startListening()
         return p
 

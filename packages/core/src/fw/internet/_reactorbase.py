@@ -207,8 +207,7 @@ class ReactorBase:
         """
         if delay < 0:
             raise ValueError(f"delay {delay!r} is negative")
-        call = self._timers.schedule(self.seconds() + delay, callable, args, kw)
-        return call
+        return self._timers.schedule(self.seconds() + delay, callable, args, kw)
 
     def getDelayedCalls(self) -> list[DelayedCall]:
         """Return every pending delayed call, earliest first."""
@@ -235,9 +234,10 @@ class ReactorBase:
                 except Exception:  # noqa: BLE001 - a user callback's error is logged; the loop goes on
                     _log.failure("callFromThread call {f!r} raised", f=f)
         timers = self._timers
-        if len(timers._heap):
+        if timers._heap:
             now = self.seconds()
-            while (call := timers.popDue(now)) is not None:
+            popDue = timers.popDue
+            while (call := popDue(now)) is not None:
                 func = call.func
                 try:
                     if func is not None:

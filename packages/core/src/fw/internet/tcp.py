@@ -11,6 +11,7 @@ from __future__ import annotations
 import errno
 import os
 import socket
+from collections.abc import Callable
 from typing import Any
 
 from zope.interface import alsoProvides, implementer
@@ -50,10 +51,14 @@ _LOST_ERRNOS = frozenset(
 _RESOURCE_ERRNOS = frozenset({errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM})
 # accept() errors that concern one connection that vanished: try the next.
 _ACCEPT_SKIP_ERRNOS = frozenset({errno.ECONNABORTED, errno.EPROTO, errno.EPERM})
+# A plain int: the enum member costs a conversion wherever the socket module
+# meets it.
+_SOCK_STREAM = int(socket.SOCK_STREAM)
+_AF_INET6 = int(socket.AF_INET6)
 
 
 def _address(family: int, sockaddr: Any) -> IPv4Address | IPv6Address:
-    if family == socket.AF_INET6:
+    if family == _AF_INET6:
         return IPv6Address("TCP", *sockaddr)
     return IPv4Address("TCP", *sockaddr[:2])
 
@@ -89,8 +94,44 @@ class Connection(FileDescriptor):
         """Return the socket."""
         return self.socket
 
+    # (protocol, getBuffer, bufferUpdated) of a protocol that lends the
+    # buffer reads go into; see _lendReadBuffer.
+    _bufferedReader: tuple[Any, Any, Any] | None = None
+
+    def _lendReadBuffer(
+        self,
+        protocol: Any,
+        getBuffer: Callable[[], bytearray],
+        bufferUpdated: Callable[[int], object],
+    ) -> None:
+        """
+        Private to fw: while ``protocol`` is this connection's protocol, read
+        into ``getBuffer()`` (as large as it is) and call
+        ``bufferUpdated(count)`` instead of ``dataReceived(data)``: no bytes
+        object per read, for a protocol that copies the data at once (TLS,
+        into OpenSSL's buffer).
+        """
+        self._bufferedReader = (protocol, getBuffer, bufferUpdated)
+
+    def _readIntoBuffer(self, reader: tuple[Any, Any, Any]) -> BaseException | None:
+        try:
+            count = self.socket.recv_into(reader[1]())
+        except (BlockingIOError, InterruptedError):
+            return None
+        except OSError as e:
+            if e.errno in _LOST_ERRNOS:
+                return error.ConnectionLost(e.strerror)
+            raise
+        if not count:
+            return CONNECTION_DONE
+        reader[2](count)
+        return None
+
     def doRead(self) -> BaseException | None:
         """Read what has arrived and give it to the protocol."""
+        reader = self._bufferedReader
+        if reader is not None and reader[0] is self.protocol:
+            return self._readIntoBuffer(reader)
         try:
             data = self._recv(self.bufferSize)
         except BlockingIOError:
@@ -259,6 +300,14 @@ class Server(Connection):
         return transport
 
 
+def _setReusePort(skt: socket.socket) -> None:
+    """Let other sockets bind ``skt``'s address too, and share its connections."""
+    option = getattr(socket, "SO_REUSEPORT", None)
+    if option is None:
+        raise OSError(errno.ENOPROTOOPT, "SO_REUSEPORT is not available on this platform")
+    skt.setsockopt(socket.SOL_SOCKET, option, 1)
+
+
 def _protocolName(protocol: Any) -> str:
     prefix = getattr(protocol, "logPrefix", None)
     if prefix is None:
@@ -277,6 +326,12 @@ class Port:
     When accept() fails for lack of descriptors, the port closes a descriptor it
     keeps in reserve, accepts and at once closes the waiting connection, and
     reopens the reserve: the listener keeps working and does not spin.
+
+    Attributes:
+        reusePort: whether the socket is bound with ``SO_REUSEPORT``, so
+            that other sockets (in this process or another) bound the same
+            way share the address, the kernel spreading new connections
+            among them.
     """
 
     #: How many connections one readiness event may accept.
@@ -287,7 +342,14 @@ class Port:
     _resumeAccepting: Any = None
 
     def __init__(
-        self, port: int, factory: Any, backlog: int = 50, interface: str = "", reactor: Any = None
+        self,
+        port: int,
+        factory: Any,
+        backlog: int = 50,
+        interface: str = "",
+        reactor: Any = None,
+        *,
+        reusePort: bool = False,
     ) -> None:
         if reactor is None:
             from fw.internet import reactor as globalReactor
@@ -298,6 +360,7 @@ class Port:
         self.backlog = backlog
         self.interface = interface
         self.reactor = reactor
+        self.reusePort = reusePort
         self.connected = False
         self.disconnected = False
         self.disconnecting = False
@@ -347,6 +410,8 @@ class Port:
             skt = socket.socket(self.addressFamily, socket.SOCK_STREAM)
             try:
                 skt.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                if self.reusePort:
+                    _setReusePort(skt)
                 if self.addressFamily == socket.AF_INET6:
                     skt.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
                 skt.bind((self.interface, self.port))
@@ -359,7 +424,9 @@ class Port:
         self._fileno = skt.fileno()
         self._reserve()
         _log.info(
-            "{factory} starting on {port}", factory=self._logPrefix, port=self.getHost().port
+            "{factory} starting on {port}",
+            factory=self._logPrefix,
+            port=self.getHost().port,
         )
         self.factory.doStart()
         self.connected = True
@@ -377,9 +444,22 @@ class Port:
         skt = self.socket
         if skt is None:
             return None
+        if type(skt) is not socket.socket:
+            # A socket object of another kind (a wrapper): its accept() it is.
+            self._acceptEach(skt)
+            return None
+        # socket.accept() would build the new socket from the listening one's
+        # family and type properties, which convert to enums on every call:
+        # the private _accept() gives the bare descriptor, and the port knows
+        # its family already.
+        accept = skt._accept  # type: ignore[attr-defined]
+        family = self.addressFamily
+        proto = skt.proto
+        buildAddr = self._buildAddr
+        buildProtocol = self.factory.buildProtocol
         for _ in range(self.numberAccepts):
             try:
-                newSocket, sockaddr = skt.accept()
+                fd, sockaddr = accept()
             except (BlockingIOError, InterruptedError):
                 return None
             except OSError as e:
@@ -389,19 +469,46 @@ class Port:
                     self._shedOneConnection(e)
                     return None
                 raise
-            peer = self._buildAddr(sockaddr)
-            protocol = self.factory.buildProtocol(peer)
+            newSocket = socket.socket(family, _SOCK_STREAM, proto, fd)
+            peer = buildAddr(sockaddr)
+            protocol = buildProtocol(peer)
             if protocol is None:
                 newSocket.close()
                 continue
-            self.sessionno += 1
-            transport = self.transport(
-                newSocket, protocol, peer, self, self.sessionno, self.reactor
-            )
+            self.sessionno = sessionno = self.sessionno + 1
+            transport = self.transport(newSocket, protocol, peer, self, sessionno, self.reactor)
             # Reading starts first, so that connectionMade may pause it.
             transport.startReading()
             protocol.makeConnection(transport)
         return None
+
+    def _acceptEach(self, skt: Any) -> None:
+        """:meth:`doRead` through the socket object's own ``accept()``."""
+        for _ in range(self.numberAccepts):
+            try:
+                newSocket, sockaddr = skt.accept()
+            except (BlockingIOError, InterruptedError):
+                return
+            except OSError as e:
+                if e.errno in _ACCEPT_SKIP_ERRNOS:
+                    continue
+                if e.errno in _RESOURCE_ERRNOS:
+                    self._shedOneConnection(e)
+                    return
+                raise
+            self._startConnection(newSocket, sockaddr)
+
+    def _startConnection(self, newSocket: socket.socket, sockaddr: Any) -> None:
+        peer = self._buildAddr(sockaddr)
+        protocol = self.factory.buildProtocol(peer)
+        if protocol is None:
+            newSocket.close()
+            return
+        self.sessionno += 1
+        transport = self.transport(newSocket, protocol, peer, self, self.sessionno, self.reactor)
+        # Reading starts first, so that connectionMade may pause it.
+        transport.startReading()
+        protocol.makeConnection(transport)
 
     def _buildAddr(self, sockaddr: Any) -> Any:
         """The address object of an accepted peer, from accept()'s ``sockaddr``."""
@@ -470,13 +577,19 @@ class Port:
         self.reactor.removeReader(self)
         if self._resumeAccepting is not None and self._resumeAccepting.active():
             self._resumeAccepting.cancel()
+        # Log the port actually bound (not 0 when any port was asked for).
+        port: object = self.port
         if self.socket is not None:
+            try:
+                port = getattr(self.getHost(), "port", port)
+            except OSError:
+                pass
             self.socket.close()
         self._fileno = -1
         if self._reserved is not None:
             os.close(self._reserved)
             self._reserved = None
-        _log.info("({factory} Port {port} Closed)", factory=self._logPrefix, port=self.port)
+        _log.info("({factory} Port {port} Closed)", factory=self._logPrefix, port=port)
         try:
             self.factory.doStop()
         finally:

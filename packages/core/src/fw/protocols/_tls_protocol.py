@@ -14,6 +14,7 @@ Private: :mod:`fw.protocols.tls` is the public module.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable
 from enum import Enum
 from typing import TYPE_CHECKING, Any
@@ -66,6 +67,9 @@ _RECORD_SIZE = 16384
 # Encrypted bytes taken from the outgoing BIO per call: a 64 KiB write
 # becomes four records of a little over 16 KiB, usually taken in one call.
 _BIO_READ_SIZE = 131072
+# Encrypted bytes read from a transport that lends its reads (a TCP
+# connection) at most at once: asyncio's read size.
+_RECEIVE_SIZE = 262144
 
 # Interfaces that describe the protocol side of a connection: the wrapper
 # provides these to its transport for its own reasons, never copied from it.
@@ -78,20 +82,65 @@ _PROTOCOL_SIDE = (
 )
 
 
-def _fastReadBinding() -> Any:
+class _FastBinding:
     """
-    pyOpenSSL's own low-level binding, to call SSL_read into one reused
-    buffer; ``None`` (the public, slower path) if this pyOpenSSL lacks what
-    is needed.
+    pyOpenSSL's own low-level binding, for the calls bulk transfers make
+    over and over: ``SSL_read`` and ``SSL_write``, and reading and writing
+    the memory BIOs, each without the public wrappers' per-call checks and
+    allocations, and without an exception for "no more data yet".
+    """
+
+    def __init__(self, lib: Any, ffi: Any) -> None:
+        self.lib = lib
+        self.ffi = ffi
+        self.wantRead: int = lib.SSL_ERROR_WANT_READ
+        # Per thread: cffi lets other threads run during each OpenSSL call,
+        # and reactors in two threads must not share a buffer.
+        self._local = threading.local()
+
+    def buffers(self) -> tuple[Any, Any, bytearray, Any]:
+        """
+        This thread's buffers: plaintext (for SSL_read), ciphertext to send
+        (for BIO_read), and ciphertext received, as a ``bytearray`` the
+        transport reads into and as a pointer for BIO_write.
+        """
+        local = self._local
+        try:
+            return local.buffers  # type: ignore[no-any-return]
+        except AttributeError:
+            received = bytearray(_RECEIVE_SIZE)
+            local.buffers = (
+                self.ffi.new("char[]", _BATCH_SIZE),
+                self.ffi.new("char[]", _BIO_READ_SIZE),
+                received,
+                self.ffi.from_buffer(received),
+            )
+            return local.buffers  # type: ignore[no-any-return]
+
+
+def _fastBinding() -> _FastBinding | None:
+    """
+    The :class:`_FastBinding`; ``None`` (the public, slower path) if this
+    pyOpenSSL lacks what is needed.
     """
     try:
         from OpenSSL._util import ffi, lib
 
+        needed = (
+            "SSL_read",
+            "SSL_write",
+            "SSL_get_error",
+            "BIO_read",
+            "BIO_write",
+            "BIO_get_mem_data",
+        )
         if not (
-            hasattr(SSL.Connection, "_raise_ssl_error") and hasattr(lib, "SSL_read")
+            hasattr(SSL.Connection, "_raise_ssl_error")
+            and hasattr(SSL.Connection, "_handle_bio_errors")
+            and all(hasattr(lib, name) for name in needed)
         ):  # pragma: no cover - a pyOpenSSL that moved its internals
             return None
-        return lib, ffi, ffi.new("char[]", _BATCH_SIZE)
+        return _FastBinding(lib, ffi)
     except Exception:  # noqa: BLE001 - any failure means: use the public API
         return None
 
@@ -282,6 +331,10 @@ class TLSMemoryBIOProtocol(Protocol):
         self.transport = transport
         self._provideInterfaces()
         self._tlsConnection = self.factory._createConnection(self)
+        if _fast is not None:
+            lend = getattr(transport, "_lendReadBuffer", None)
+            if lend is not None:
+                lend(self, self._readBuffer, self._readInto)
         self.factory.registerProtocol(self)
         if self._connectWrapped:
             self.wrappedProtocol.makeConnection(self)
@@ -294,6 +347,13 @@ class TLSMemoryBIOProtocol(Protocol):
         if state is _State.OPEN:
             conn = self._tlsConnection
             assert conn is not None
+            if _fast is not None and type(data) is bytes:
+                into = conn._into_ssl
+                written = _fast.lib.BIO_write(into, data, len(data))
+                if written <= 0 and data:
+                    conn._handle_bio_errors(into, written)
+                self._readBatched(conn, _fast)
+                return
             conn.bio_write(data)
             self._readApplicationData(conn)
             return
@@ -308,6 +368,25 @@ class TLSMemoryBIOProtocol(Protocol):
         if self._state is _State.OPEN:
             # Application data may have come in the same segments.
             self._readApplicationData(conn)
+
+    def _readBuffer(self) -> bytearray:
+        """Where the transport reads encrypted bytes into (see ``_lendReadBuffer``)."""
+        assert _fast is not None
+        return _fast.buffers()[2]
+
+    def _readInto(self, count: int) -> None:
+        """The transport read ``count`` bytes into :meth:`_readBuffer`."""
+        assert _fast is not None
+        buffers = _fast.buffers()
+        conn = self._tlsConnection
+        if self._state is _State.OPEN and conn is not None:
+            into = conn._into_ssl
+            written = _fast.lib.BIO_write(into, buffers[3], count)
+            if written <= 0:
+                conn._handle_bio_errors(into, written)
+            self._readBatched(conn, _fast)
+            return
+        self.dataReceived(bytes(memoryview(buffers[2])[:count]))
 
     def readConnectionLost(self) -> None:
         """The transport's read side closed (end of input under TLS)."""
@@ -412,8 +491,8 @@ class TLSMemoryBIOProtocol(Protocol):
     # -- reading
 
     def _readApplicationData(self, conn: SSL.Connection) -> None:
-        if _fastRead is not None:
-            self._readBatched(conn, _fastRead)
+        if _fast is not None:
+            self._readBatched(conn, _fast)
             return
         recv = conn.recv
         deliver = self.wrappedProtocol.dataReceived
@@ -425,34 +504,45 @@ class TLSMemoryBIOProtocol(Protocol):
                 return
             deliver(data)
 
-    def _readBatched(self, conn: SSL.Connection, fastRead: Any) -> None:
+    def _readBatched(self, conn: SSL.Connection, fast: _FastBinding) -> None:
         """
         Decrypt every record available into one buffer and deliver it in one
         call: SSL_read gives one record (at most 16 KiB) per call, and the
         per-call cost of pyOpenSSL's wrapper is what bulk transfers pay most.
         """
-        lib, ffi, buffer = fastRead
+        lib = fast.lib
+        sslRead = lib.SSL_read
+        buffer = fast.buffers()[0]
         ssl = conn._ssl
         size = _BATCH_SIZE
+        limit = size - _RECORD_SIZE
         while self._state is _State.OPEN:
             filled = 0
-            error: SSL.Error | None = None
-            while filled < size - _RECORD_SIZE:
-                result = lib.SSL_read(ssl, buffer + filled, size - filled)
+            failed: SSL.Error | None = None
+            wantRead = False
+            while filled < limit:
+                result = sslRead(ssl, buffer + filled, size - filled)
                 if result > 0:
                     filled += result
                     continue
-                try:
-                    conn._raise_ssl_error(ssl, result)
-                except SSL.Error as e:
-                    error = e
+                # The reason is read now, before any protocol code can make
+                # other OpenSSL calls; "no more input yet" without raising.
+                if lib.SSL_get_error(ssl, result) == fast.wantRead:
+                    wantRead = True
+                else:
+                    try:
+                        conn._raise_ssl_error(ssl, result)
+                    except SSL.Error as e:
+                        failed = e
+                    else:  # pragma: no cover - OpenSSL reported no error after all
+                        wantRead = True
                 break
             if filled:
-                self.wrappedProtocol.dataReceived(ffi.buffer(buffer, filled)[:])
-            if error is not None:
-                self._readFailed(error)
+                self.wrappedProtocol.dataReceived(fast.ffi.buffer(buffer, filled)[:])
+            if failed is not None:
+                self._readFailed(failed)
                 return
-            if filled < size - _RECORD_SIZE:
+            if wantRead:
                 break
         if self._state is _State.OPEN:
             self._flushSendBIO()
@@ -494,6 +584,19 @@ class TLSMemoryBIOProtocol(Protocol):
         conn = self._tlsConnection
         if conn is None:
             return
+        fast = _fast
+        if fast is not None:
+            # How much is waiting, without an exception when it is nothing.
+            bio = conn._from_ssl
+            pending = fast.lib.BIO_get_mem_data(bio, fast.ffi.NULL)
+            if pending <= 0:
+                return
+            if pending <= _BIO_READ_SIZE:
+                buffer = fast.buffers()[1]
+                taken = fast.lib.BIO_read(bio, buffer, pending)
+                if taken > 0:
+                    self.transport.write(fast.ffi.buffer(buffer, taken)[:])
+                    return
         bioRead = conn.bio_read
         try:
             data = bioRead(_BIO_READ_SIZE)
@@ -518,7 +621,14 @@ class TLSMemoryBIOProtocol(Protocol):
         send = conn.send
         total = len(data)
         try:
-            sent = send(data)
+            if _fast is not None and type(data) is bytes:
+                ssl = conn._ssl
+                sent = _fast.lib.SSL_write(ssl, data, total)
+                if sent <= 0:
+                    conn._raise_ssl_error(ssl, sent)
+                    sent = 0  # pragma: no cover - it raised
+            else:
+                sent = send(data)
             if sent < total:
                 view = memoryview(data)
                 while sent < total:
@@ -799,7 +909,10 @@ class TLSMemoryBIOFactory(ClientFactory):
     _tlsReason: Failure | None = None
 
     def __init__(
-        self, contextFactory: Any, isClient: bool, wrappedFactory: IProtocolFactory | None
+        self,
+        contextFactory: Any,
+        isClient: bool,
+        wrappedFactory: IProtocolFactory | None,
     ) -> None:
         self.wrappedFactory = wrappedFactory
         self.isClient = isClient
@@ -930,7 +1043,6 @@ def _connectionCreatorFor(contextFactory: Any, isClient: bool) -> Any:
     )
 
 
-#: The SSL_read binding and buffer shared by every connection (the reactor
-#: thread delivers one connection's data at a time, and the buffer is
-#: copied out before any protocol code runs).
-_fastRead = _fastReadBinding()
+#: The low-level binding every connection uses when it can (its buffers are
+#: per thread, and copied out before any protocol code runs).
+_fast = _fastBinding()
