@@ -51,6 +51,9 @@ class AsyncioSelectorReactor(PosixReactorBase):
         self._asyncioEventloop = eventloop
         self._reads: dict[int, Any] = {}
         self._writes: dict[int, Any] = {}
+        # id(selectable) -> its descriptor: removal by identity, in one lookup.
+        self._readerFds: dict[int, int] = {}
+        self._writerFds: dict[int, int] = {}
         self._timerHandle: asyncio.TimerHandle | None = None
         self._timerDue: float | None = None
         self._ranLoop = False
@@ -97,15 +100,6 @@ class AsyncioSelectorReactor(PosixReactorBase):
 
     # -- descriptors
 
-    def _fdOf(self, selectable: Any, table: dict[int, Any]) -> int:
-        fd = selectable.fileno()
-        if fd == -1 or table.get(fd) is not selectable:
-            for knownFd, known in table.items():
-                if known is selectable:
-                    return knownFd
-            return -1
-        return int(fd)
-
     def _readable(self, selectable: Any) -> None:
         self._doReadOrWrite(selectable, True, False)
 
@@ -115,30 +109,40 @@ class AsyncioSelectorReactor(PosixReactorBase):
     def addReader(self, reader: Any) -> None:
         """Call ``reader.doRead()`` whenever it is readable."""
         fd = reader.fileno()
-        if self._reads.get(fd) is reader:
+        previous = self._reads.get(fd)
+        if previous is reader:
             return
+        if previous is not None:
+            # A closed selectable's descriptor number, reused: forget it.
+            self._readerFds.pop(id(previous), None)
         self._reads[fd] = reader
+        self._readerFds[id(reader)] = fd
         self._asyncioEventloop.add_reader(fd, self._readable, reader)
 
     def addWriter(self, writer: Any) -> None:
         """Call ``writer.doWrite()`` whenever it is writable."""
         fd = writer.fileno()
-        if self._writes.get(fd) is writer:
+        previous = self._writes.get(fd)
+        if previous is writer:
             return
+        if previous is not None:
+            self._writerFds.pop(id(previous), None)
         self._writes[fd] = writer
+        self._writerFds[id(writer)] = fd
         self._asyncioEventloop.add_writer(fd, self._writable, writer)
 
     def removeReader(self, reader: Any) -> None:
         """Stop watching ``reader``."""
-        fd = self._fdOf(reader, self._reads)
-        if fd != -1:
+        # By identity: a closed selectable's fileno() is -1 or already reused.
+        fd = self._readerFds.pop(id(reader), None)
+        if fd is not None and self._reads.get(fd) is reader:
             del self._reads[fd]
             self._asyncioEventloop.remove_reader(fd)
 
     def removeWriter(self, writer: Any) -> None:
         """Stop watching ``writer``."""
-        fd = self._fdOf(writer, self._writes)
-        if fd != -1:
+        fd = self._writerFds.pop(id(writer), None)
+        if fd is not None and self._writes.get(fd) is writer:
             del self._writes[fd]
             self._asyncioEventloop.remove_writer(fd)
 
