@@ -440,8 +440,19 @@ class Port(tcp.Port):
         if lock is not None:
             try:
                 lock.unlock()
-            except (OSError, ValueError):
-                _log.failure("Could not release the lock file {name}", name=lock.name)
+            except (OSError, ValueError) as e:
+                # Typically the process dropped privileges after it listened
+                # and may no longer remove files in the socket's directory.
+                # The lock names a dead process once this one exits, so the
+                # next server takes it over as stale; nothing is lost.
+                _log.warn(
+                    "Could not remove the lock file {name} ({error}), probably "
+                    "because privileges were dropped after listening; a server "
+                    "started later with the same rights treats it as stale, or "
+                    "remove it by hand.",
+                    name=lock.name,
+                    error=e,
+                )
 
     def _removeSocketFile(self) -> None:
         bound, self._boundFile = self._boundFile, None

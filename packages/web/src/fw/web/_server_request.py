@@ -24,6 +24,7 @@ from fw.internet.defer import Deferred, ensureDeferred
 from fw.internet.error import ConnectionDone, ConnectionLost
 from fw.logger import Logger
 from fw.python.failure import Failure
+from fw.python.urlpath import URLPath as _URLPath
 from fw.web import _http_status as _s
 from fw.web._http_request import Request as _HTTPRequest
 from fw.web.error import UnsupportedMethod
@@ -333,6 +334,10 @@ class Request(_HTTPRequest):
     def prePathURL(self) -> bytes:
         """Return the absolute URL of the resource handling this request."""
         return self._prePathURL(self.prepath)
+
+    def URLPath(self) -> _URLPath:
+        """Return the URL of the resource handling this request as a URL path object."""
+        return _URLPath.fromRequest(self)
 
     def rememberRootURL(self) -> None:
         """Remember the current prepath's URL as the application root."""

@@ -6,6 +6,14 @@ Examples::
     fwd -n web --listen tcp:8080:interface=127.0.0.1 --path /srv/www
     fwd -n web --listen tcp:8080 --wsgi myapp.app
     fwd -n web --listen ssl:8443:privateKey=key.pem:certKey=cert.pem --class mymod.Root
+    fwd -n web --listen tcp:8080 --user
+    fwd -n web --personal --path ~/site
+
+``--user`` (``-u``) serves every user's ``~/public_html`` at ``/name/`` and the
+server a user publishes with ``--personal`` at ``/name.fwd/``
+(:class:`~fw.web.distrib.UserDirectory`).  ``--personal`` runs no HTTP
+server: it publishes the site over PB on ``--listen`` (by default the UNIX
+socket ``~/.fwd-web-pb``) for such a front server.
 """
 
 from __future__ import annotations
@@ -72,6 +80,14 @@ class Options(usage.Options):
             "Show Python tracebacks in 500 pages (unsafe in production).",
         ],
         ["allow-ignore-ext", None, "Serve about.html for /about (static files)."],
+        [
+            "personal",
+            None,
+            (
+                "Instead of a web server, publish the site over PB for a --user front "
+                "server, on --listen or by default unix:~/.fwd-web-pb."
+            ),
+        ],
     ]
     optParameters: ClassVar[list[list[Any]]] = [
         ["logfile", "l", None, "Write an access log (combined log format) to this file."],
@@ -133,6 +149,14 @@ class Options(usage.Options):
             raise usage.UsageError(f"--class: cannot import {className!r}: {e}") from e
         self._setRoot("class", cls())
 
+    def opt_user(self) -> None:
+        """Serve users' ~/public_html directories and ~/.fwd-web-pb servers."""
+        from fw.web.distrib import UserDirectory
+
+        self._setRoot("user", UserDirectory())
+
+    opt_u = opt_user
+
     def opt_wsgi(self, name: str) -> None:
         """A fully qualified WSGI application object to serve (runs on a thread pool)."""
         try:
@@ -146,7 +170,10 @@ class Options(usage.Options):
     def postOptions(self) -> None:
         """Default to tcp:8080 and apply static-file options."""
         if not self["listen"]:
-            self["listen"] = ["tcp:8080"]
+            if self["personal"]:
+                self["listen"] = ["unix:" + _personalSocket()]
+            else:
+                self["listen"] = ["tcp:8080"]
         root = self["root"]
         if self["kind"] == "path":
             root.defaultType = self["mime-type"]
@@ -154,6 +181,13 @@ class Options(usage.Options):
                 root.indexNames = list(self["indexes"])
             if self["allow-ignore-ext"]:
                 root.ignoredExts = ["*"]
+
+
+def _personalSocket() -> str:
+    """The UNIX socket a ``--personal`` server publishes on: ``~/.fwd-web-pb``."""
+    from fw.web.distrib import UserDirectory
+
+    return os.path.join(os.path.expanduser("~"), UserDirectory.userSocketName)
 
 
 def _wsgiRoot(application: Any) -> IResource:
@@ -180,6 +214,12 @@ def makeService(config: Any) -> IService:
     site = Site(root, logPath=config["logfile"])
     site.displayTracebacks = bool(config["display-tracebacks"])
     service = MultiService()
+    factory: Any = site
+    if config["personal"]:
+        from fw.spread.pb import PBServerFactory
+        from fw.web.distrib import ResourcePublisher
+
+        factory = PBServerFactory(ResourcePublisher(site))
     for endpoint in config["listen"]:
-        strports.service(endpoint, site).setServiceParent(service)
+        strports.service(endpoint, factory).setServiceParent(service)
     return service
