@@ -56,6 +56,8 @@ TEST_REQUIREMENTS = [
     "flask>=3.0",  # a real WSGI application under fw.web.wsgi
     "brotli>=1.1",  # fw-web's brotli extra: brotli response encoding
     "aiohttp>=3.9",  # a non-fw HTTP server for fw.web.client
+    "h2>=4.1",  # fw-web's http2 extra, and a raw HTTP/2 client in its tests
+    "httpx[http2]>=0.27",  # an HTTP/2 client against fw.web
 ]
 DOCS_REQUIREMENTS = [
     "sphinx>=8",
@@ -357,20 +359,22 @@ def changelog_draft(session: nox.Session) -> None:
         session.run("towncrier", "build", "--draft", "--version", "NEXT")
 
 
-BENCH_REQUIREMENTS = ["twisted==26.10.0", "uvloop>=0.19"]
+BENCH_REQUIREMENTS = ["twisted==26.10.0", "uvloop>=0.19", "aiohttp"]
 
 
 @nox.session(python=PYTHON)
 def bench(session: nox.Session) -> None:
-    """fw side by side with Twisted, asyncio and uvloop; not part of CI.
+    """fw side by side with Twisted, asyncio, uvloop and aiohttp; not part of CI.
 
     Builds the C load generator with the system compiler, then runs
     benchmarks/run.py, which prints a table and writes JSON (by default to
     benchmarks/results.json).  Arguments after ``--`` go to the driver:
     ``nox -s bench -- --quick`` is a short smoke run, ``-- --help`` lists
-    the rest.  docs/performance.md shows the latest table.
+    the rest.  The HTTP benchmarks need ``wrk`` and the DNS benchmark
+    ``dnsperf`` (Debian packages of those names); without them those rows
+    say "unavailable".  docs/performance.md shows the latest table.
     """
-    session.install(*BENCH_REQUIREMENTS, *editable(["core"]))
+    session.install(*BENCH_REQUIREMENTS, *editable(["core", "names", "web"]))
     loadgen = ROOT / ".bench" / "echo_load"
     loadgen.parent.mkdir(exist_ok=True)
     source = ROOT / "benchmarks" / "loadgen" / "echo_load.c"

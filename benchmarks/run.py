@@ -10,8 +10,9 @@ implementations interleaved within each repetition so that a disturbance
 on the machine is shared out rather than landing on one of them.  The table
 printed at the end (Markdown) gives each implementation's median with the
 minimum and maximum, and the ratios fw / Twisted, fw / asyncio, fw on
-uvloop / bare uvloop and fw / Python's ssl module (TLS), all rates (higher
-is better, so a ratio above 1 means fw is faster).  The same, with every
+uvloop / bare uvloop, fw / Python's ssl module (TLS) and fw / aiohttp
+(HTTP), all rates (higher is better, so a ratio above 1 means fw is
+faster).  The same, with every
 sample, goes to ``--json``.
 
 Server benchmarks start ``net/server.py`` pinned to CPU 0 and the C load
@@ -27,7 +28,10 @@ less than wall time (the wall time is in the JSON too).  TLS benchmarks
 run ``net/tls_bulk.py``: the client measured in a fresh process pinned to
 CPU 0, a blocking peer on Python's ``ssl`` module pinned to CPU 1, one
 transfer of ``--tls-mebibytes`` per sample; their rates are MiB per
-CPU-second of the client.
+CPU-second of the client.  HTTP benchmarks run ``net/http_server.py``
+pinned to CPU 0 and ``wrk`` pinned to CPU 1.  The DNS benchmark runs
+``net/dns_server.py`` (an authoritative server for a small zone, over UDP)
+pinned to CPU 0 and ``dnsperf`` pinned to CPU 1, for ``--duration`` seconds.
 """
 
 from __future__ import annotations
@@ -38,6 +42,7 @@ import importlib.metadata
 import json
 import os
 import platform
+import resource
 import selectors
 import shutil
 import signal
@@ -64,7 +69,14 @@ NET_IMPLS = ("fw", "fw-uvloop", "twisted", "asyncio", "uvloop")
 PAIR_IMPLS = ("fw", "twisted")
 TLS_IMPLS = ("fw", "twisted", "asyncio", "uvloop", "ssl")
 HTTP_IMPLS = ("fw", "twisted", "aiohttp")
-RATIOS = (("fw", "twisted"), ("fw", "asyncio"), ("fw-uvloop", "uvloop"), ("fw", "ssl"))
+DNS_IMPLS = ("fw", "twisted")
+RATIOS = (
+    ("fw", "twisted"),
+    ("fw", "asyncio"),
+    ("fw-uvloop", "uvloop"),
+    ("fw", "ssl"),
+    ("fw", "aiohttp"),
+)
 
 
 @dataclass(frozen=True)
@@ -72,7 +84,7 @@ class Benchmark:
     """One benchmark: what it runs, for whom, and what its numbers mean."""
 
     name: str
-    kind: str  # "net", "micro", "tls" or "http"
+    kind: str  # "net", "micro", "tls", "http" or "dns"
     unit: str
     impls: tuple[str, ...]
     description: str
@@ -215,6 +227,16 @@ BENCHMARKS = (
         "HTTP/1.1 hello world: wrk -t1 -c50, a new connection per request (Connection: close)",
         goals=(("fw/twisted", 1.5),),
         loadgen=("-H", "Connection: close"),
+    ),
+    Benchmark(
+        "dns_udp",
+        "dns",
+        "queries/s",
+        DNS_IMPLS,
+        "authoritative DNS over UDP: DNSServerFactory + BindAuthority (one small zone), "
+        "dnsperf -c4 -q100, nine query names round robin (one NXDOMAIN)",
+        goals=(("fw/twisted", 2.0),),
+        loadgen=("-c", "4", "-q", "100"),
     ),
 )
 
@@ -459,6 +481,105 @@ def runTls(bench: Benchmark, impl: str, settings: Settings) -> dict[str, Any]:
 # -- the run
 
 
+# -- DNS servers, loaded by dnsperf
+
+
+def parseDnsperf(output: str) -> tuple[float, int, int]:
+    """(queries per second, queries completed, errors) from dnsperf's report.
+
+    Errors are the queries lost plus the responses other than NOERROR and
+    NXDOMAIN (the zone answers every query with one of those two).
+    """
+    rate = None
+    completed = errorsSeen = 0
+    for line in output.splitlines():
+        label, _, rest = line.strip().partition(":")
+        if label == "Queries per second":
+            rate = float(rest.split()[0])
+        elif label == "Queries completed":
+            completed = int(rest.split()[0])
+        elif label == "Queries lost":
+            errorsSeen += int(rest.split()[0])
+        elif label == "Response codes":
+            for code in rest.split(","):
+                name, count, *_ = code.split()
+                if name not in ("NOERROR", "NXDOMAIN"):
+                    errorsSeen += int(count)
+    if rate is None:
+        raise SampleError(f"no rate in dnsperf's output: {output[-500:]}")
+    return rate, completed, errorsSeen
+
+
+def runDns(bench: Benchmark, impl: str, settings: Settings) -> dict[str, Any]:
+    """One sample of a DNS benchmark: a fresh ``net/dns_server.py``, one ``dnsperf`` run."""
+    dnsperf = shutil.which("dnsperf")
+    if dnsperf is None:
+        raise Unavailable("dnsperf is not installed (apt-get install dnsperf)")
+    script = str(HERE / "net" / "dns_server.py")
+    with tempfile.TemporaryDirectory() as scratch:
+        queries = Path(scratch) / "queries.txt"
+        subprocess.run(
+            [settings.python, script, "--write-queries", str(queries)], check=True, timeout=60
+        )
+        command = [settings.python, script, "--impl", impl, "--cpu", str(SERVER_CPU)]
+        with tempfile.TemporaryFile("w+") as errors:
+            server = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=errors, text=True)
+            try:
+                try:
+                    port = waitForPort(server, 60)
+                except SampleError:
+                    if server.wait(10) == UNAVAILABLE:
+                        raise Unavailable(f"{impl} is not installed") from None
+                    errors.seek(0)
+                    raise SampleError(f"server failed: {errors.read()[-2000:]}") from None
+                serverBefore = processCpuSeconds(server.pid)
+                coresBefore = coreTimes()
+                childrenBefore = resource.getrusage(resource.RUSAGE_CHILDREN)
+                start = time.monotonic()
+                seconds = str(max(1, round(settings.duration)))
+                generator = subprocess.run(
+                    [
+                        *("taskset", "-c", str(LOADGEN_CPU), dnsperf, "-s", "127.0.0.1"),
+                        *("-p", str(port), "-d", str(queries), "-l", seconds, "-t", "2"),
+                        *bench.loadgen,
+                    ],
+                    capture_output=True,
+                    text=True,
+                    timeout=settings.duration + 60,
+                )
+                wall = time.monotonic() - start
+                coresAfter = coreTimes()
+                childrenAfter = resource.getrusage(resource.RUSAGE_CHILDREN)
+                if server.poll() is not None:
+                    raise SampleError(f"the server exited with status {server.returncode}")
+                serverCpu = processCpuSeconds(server.pid) - serverBefore
+            finally:
+                stopServer(server)
+                assert server.stdout is not None
+                server.stdout.close()
+            errors.seek(0)
+            serverErrors = errors.read()
+    if generator.returncode != 0:
+        raise SampleError(f"dnsperf failed: {(generator.stderr or generator.stdout).strip()}")
+    rate, completed, errorsSeen = parseDnsperf(generator.stdout)
+    loadgenCpu = (childrenAfter.ru_utime - childrenBefore.ru_utime) + (
+        childrenAfter.ru_stime - childrenBefore.ru_stime
+    )
+    sample: dict[str, Any] = {
+        "value": rate,
+        "ops": completed,
+        "seconds": wall,
+        "server_cpu": serverCpu / wall,
+        "loadgen_cpu": loadgenCpu / wall,
+        "core_busy": coreBusy(coresBefore, coresAfter),
+        "loadgen_errors": errorsSeen,
+        "dnsperf": generator.stdout[-1500:],
+    }
+    if serverErrors.strip():
+        sample["server_stderr"] = serverErrors[-2000:]
+    return sample
+
+
 # -- HTTP servers, loaded by wrk
 
 
@@ -541,6 +662,8 @@ def runAll(
                         sample = runTls(bench, impl, settings)
                     elif bench.kind == "http":
                         sample = runHttp(bench, impl, settings)
+                    elif bench.kind == "dns":
+                        sample = runDns(bench, impl, settings)
                     else:
                         sample = runMicro(bench, impl, settings)
                 except Unavailable as e:
@@ -596,7 +719,7 @@ def machine() -> dict[str, Any]:
             model = line.split(":", 1)[1].strip()
             break
     versions: dict[str, str | None] = {}
-    for dist in ("fw-core", "twisted", "uvloop"):
+    for dist in ("fw-core", "fw-names", "fw-web", "twisted", "uvloop", "aiohttp"):
         try:
             versions[dist] = importlib.metadata.version(dist)
         except importlib.metadata.PackageNotFoundError:
@@ -642,8 +765,11 @@ def report(
         "benchmarks": [],
     }
     ratioLines = [
-        "| benchmark | fw / Twisted | fw / asyncio | fw-uvloop / uvloop | fw / ssl | goals |",
-        "|---|--:|--:|--:|--:|---|",
+        (
+            "| benchmark | fw / Twisted | fw / asyncio | fw-uvloop / uvloop | fw / ssl | "
+            "fw / aiohttp | goals |"
+        ),
+        "|---|--:|--:|--:|--:|--:|---|",
     ]
     for bench in benchmarks:
         outcomes = results.get(bench.name)
@@ -691,7 +817,7 @@ def report(
             goals.append(f"{name} >= {minimum:g}: {verdict}")
         cells = [f"{found[f'{a}/{b}']:.2f}" if f"{a}/{b}" in found else "-" for a, b in RATIOS]
         ratioLines.append(f"| {bench.name} | {' | '.join(cells)} | {'; '.join(goals)} |")
-        if bench.kind == "net":
+        if bench.kind in ("net", "dns", "http"):
             perCpu = entry["ratios_per_server_cpu_second"] = ratios(outcomes, perCpu=True)
             cells = [
                 f"{perCpu[f'{a}/{b}']:.2f}" if f"{a}/{b}" in perCpu else "-" for a, b in RATIOS

@@ -10,16 +10,19 @@ shape.  A missing C compiler skips the load generator tests, except under
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import shutil
 import socket
 import socketserver
+import struct
 import subprocess
 import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -217,3 +220,121 @@ def test_driverQuickRun(loadgen: Path, tmp_path: Path) -> None:
             assert 0 <= sample["loadgen_cpu"] <= 1.5
             assert "server_stderr" not in sample
         assert f"| {entry['name']} |" in result.stdout
+
+
+# -- the DNS benchmark: its server, dnsperf's report, the driver's row
+
+DNSPERF_REPORT = """\
+Statistics:
+
+  Queries sent:         20846
+  Queries completed:    20840 (99.97%)
+  Queries lost:         6 (0.03%)
+
+  Response codes:       NOERROR 18520 (88.87%), NXDOMAIN 2316 (11.11%), SERVFAIL 4 (0.02%)
+  Average packet size:  request 33, response 68
+  Run time (s):         2.009264
+  Queries per second:   10374.788358
+"""
+
+
+def loadRunModule() -> Any:
+    spec = importlib.util.spec_from_file_location("bench_run", BENCHMARKS / "run.py")
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_parseDnsperf() -> None:
+    """The rate, the completed count, and lost queries plus unexpected rcodes as errors."""
+    run = loadRunModule()
+    assert run.parseDnsperf(DNSPERF_REPORT) == (10374.788358, 20840, 6 + 4)
+    with pytest.raises(run.SampleError):
+        run.parseDnsperf("Error: could not open query file\n")
+
+
+def dnsQuery(queryId: int, name: str, qtype: int) -> bytes:
+    header = struct.pack("!HHHHHH", queryId, 0, 1, 0, 0, 0)
+    labels = b"".join(bytes([len(p)]) + p.encode() for p in name.split("."))
+    return header + labels + b"\0" + struct.pack("!HH", qtype, 1)
+
+
+def test_dnsServerAnswersFromItsZone(tmp_path: Path) -> None:
+    """net/dns_server.py (fw) answers from the zone it writes: an address, and NXDOMAIN."""
+    queries = tmp_path / "queries.txt"
+    script = str(BENCHMARKS / "net" / "dns_server.py")
+    command = [sys.executable, script, "--write-queries", str(queries)]
+    subprocess.run(command, check=True, timeout=30)
+    assert "www.example.com A" in queries.read_text().splitlines()
+    server = subprocess.Popen(
+        [sys.executable, script, "--impl", "fw"], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert server.stdout is not None
+        line = server.stdout.readline()
+        assert line.startswith("PORT "), line
+        port = int(line.split()[1])
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as client:
+            client.settimeout(10)
+            client.sendto(dnsQuery(0x1234, "www.example.com", 1), ("127.0.0.1", port))
+            reply = client.recv(512)
+            queryId, flags, _, answers, _, _ = struct.unpack("!HHHHHH", reply[:12])
+            assert queryId == 0x1234
+            assert flags & 0x8000  # a response
+            assert flags & 0x0400  # authoritative
+            assert flags & 0xF == 0  # NOERROR
+            assert answers == 1
+            assert reply.endswith(socket.inet_aton("192.0.2.10"))
+            client.sendto(dnsQuery(0x4321, "missing.example.com", 1), ("127.0.0.1", port))
+            reply = client.recv(512)
+            queryId, flags = struct.unpack("!HH", reply[:4])
+            assert queryId == 0x4321
+            assert flags & 0xF == 3  # NXDOMAIN
+    finally:
+        server.terminate()
+        server.wait(10)
+        assert server.stdout is not None
+        server.stdout.close()
+
+
+def test_driverDnsRow(tmp_path: Path) -> None:
+    """
+    The driver's dns_udp row: a real sample with dnsperf installed, else
+    "unavailable" (dnsperf is a benchmark tool, not a CI dependency).
+    """
+    output = tmp_path / "results.json"
+    result = subprocess.run(
+        [
+            sys.executable,
+            str(BENCHMARKS / "run.py"),
+            "--quick",
+            "--impls",
+            "fw",
+            "--only",
+            "dns_udp",
+            "--json",
+            str(output),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=tmp_path,
+    )
+    assert result.returncode == 0, result.stderr
+    (entry,) = json.loads(output.read_text())["benchmarks"]
+    assert entry["name"] == "dns_udp"
+    fw = entry["results"]["fw"]
+    assert fw["errors"] == []
+    if shutil.which("dnsperf") is None:
+        assert "dnsperf" in (fw["unavailable"] or "")
+        assert "| dns_udp | queries/s | fw | unavailable |" in result.stdout
+        return
+    (sample,) = fw["samples"]
+    assert sample["value"] > 0
+    assert sample["ops"] > 0
+    assert sample["loadgen_errors"] == 0, sample["dnsperf"]
+    assert 0 <= sample["server_cpu"] <= 1.5
+    assert 0 <= sample["loadgen_cpu"] <= 1.5

@@ -14,6 +14,7 @@ in order.  Timeouts use the factory's reactor clock:
 
 from __future__ import annotations
 
+import importlib.util
 import time
 from typing import IO, Any
 
@@ -41,7 +42,7 @@ from fw.web._log import AccessLog, combinedLogFormatter
 from fw.web._version import __version__
 from fw.web.http_headers import Headers
 
-__all__ = ["HTTPChannel", "HTTPFactory"]
+__all__ = ["HTTP2_AVAILABLE", "HTTPChannel", "HTTPFactory"]
 
 _log = Logger(namespace="fw.web.http")
 
@@ -63,6 +64,10 @@ _FACTORY_SETTINGS = (
     "maxHeaders",
     "maxRequestBodySize",
 )
+
+#: Whether the optional ``h2`` library (``fw-web[http2]``) is installed.
+HTTP2_AVAILABLE = importlib.util.find_spec("h2") is not None
+_H2_PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
 
 _CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
 _INF = float("inf")
@@ -103,6 +108,12 @@ class HTTPChannel(Protocol):
     _peer: Any = None
     # Set when HTTPFactory.buildProtocol already copied its settings in.
     _configured = False
+    #: Whether a connection starting with the HTTP/2 preface switches to HTTP/2
+    #: (over TLS after ALPN chose ``h2``, or prior-knowledge ``h2c``).
+    http2 = HTTP2_AVAILABLE
+    _sniffing = False
+    _sniffed = b""
+    _h2: Any = None
 
     def __init__(self) -> None:
         self._parser: RequestParser | None = None
@@ -184,6 +195,7 @@ class HTTPChannel(Protocol):
         )
         self._secure = ISSLTransport.providedBy(self.transport)
         self._peer = self.transport.getPeer()
+        self._sniffing = self.http2
         if self.timeOut is not None:
             self._setDeadline(self._now() + self.timeOut)
 
@@ -208,7 +220,19 @@ class HTTPChannel(Protocol):
         """Feed the parser and handle whatever it yields."""
         parser = self._parser
         if parser is None or self._closing:
+            if self._h2 is not None:
+                self._h2.dataReceived(data)
             return
+        if self._sniffing:
+            data = self._sniffed + data
+            if len(data) < len(_H2_PREFACE) and _H2_PREFACE.startswith(data):
+                self._sniffed = data
+                return
+            self._sniffing = False
+            self._sniffed = b""
+            if data.startswith(_H2_PREFACE):
+                self._switchToHTTP2(data)
+                return
         parser.feed(data)
         if not self._bodyComplete and self.timeOut is not None:
             self._deadline = self._now() + self.timeOut
@@ -268,6 +292,19 @@ class HTTPChannel(Protocol):
                     return
         finally:
             self._processing = False
+
+    def _switchToHTTP2(self, data: bytes) -> None:
+        """The client speaks HTTP/2: hand the connection to an ``H2Connection``."""
+        from fw.web._http2 import H2Connection
+
+        self._parser = None
+        self._deadline = self._headDeadline = _INF
+        timer = self._timer
+        if timer is not None and timer.active():
+            timer.cancel()
+        self._timer = None
+        self._h2 = H2Connection(self)
+        self._h2.start(data)
 
     def _headReceived(self, head: RequestHead) -> None:
         self._headDeadline = _INF
@@ -415,6 +452,8 @@ class HTTPChannel(Protocol):
             reason = Failure(ConnectionDone("connection closed"))
         self._closing = True
         self._lostReason = reason
+        if self._h2 is not None:
+            self._h2.connectionLost(reason)
         timer = self._timer
         if timer is not None and timer.active():
             timer.cancel()

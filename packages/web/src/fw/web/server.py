@@ -20,7 +20,7 @@ from typing import Any
 
 from fw.web import resource as _resource
 from fw.web._encoding import BrotliEncoderFactory, GzipEncoderFactory
-from fw.web._http_channel import HTTPChannel, HTTPFactory
+from fw.web._http_channel import HTTP2_AVAILABLE, HTTPChannel, HTTPFactory
 from fw.web._http_dates import datetimeToString, stringToDatetime
 from fw.web._server_request import NOT_DONE_YET, Request, _mkuid
 from fw.web._server_session import Session
@@ -126,5 +126,5 @@ class Site(HTTPFactory):
         return _resource.getChildForRequest(self.resource, request)
 
     def acceptableProtocols(self) -> list[bytes]:
-        """The ALPN protocols this site speaks."""
-        return [b"http/1.1"]
+        """The ALPN protocols this site speaks (``h2`` too when ``fw-web[http2]`` is installed)."""
+        return [b"h2", b"http/1.1"] if HTTP2_AVAILABLE else [b"http/1.1"]
