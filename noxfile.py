@@ -58,6 +58,7 @@ TEST_REQUIREMENTS = [
     "aiohttp>=3.9",  # a non-fw HTTP server for fw.web.client
     "h2>=4.1",  # fw-web's http2 extra, and a raw HTTP/2 client in its tests
     "httpx[http2]>=0.27",  # an HTTP/2 client against fw.web
+    "websockets>=13",  # WebSocket client and server against fw.web.websocket
 ]
 DOCS_REQUIREMENTS = [
     "sphinx>=8",
