@@ -178,6 +178,23 @@ class DNSDatagramProtocol(DNSMixin, _protocol.DatagramProtocol):
 
     def datagramReceived(self, data: bytes, addr: Any = None) -> None:
         """Parse one datagram; answer a query or hand it to the controller."""
+        # A controller may answer a repeated query from its reply cache
+        # (``DNSServerFactory`` does for zone answers); it is told when the
+        # query is one of ours or a resend, which it must not answer.
+        cached = getattr(self.controller, "_cachedReply", None)
+        if cached is not None and len(data) >= 12 and not data[2] & 0x80:
+            id = (data[0] << 8) | data[1]
+            if id not in self.liveMessages and id not in self.resends:
+                if cached(data, self, addr):
+                    return
+                try:
+                    self._parseDatagram(data, addr)
+                finally:
+                    self.controller._cachedReplyDone()
+                return
+        self._parseDatagram(data, addr)
+
+    def _parseDatagram(self, data: bytes, addr: Any) -> None:
         m = Message()
         try:
             m.fromStr(data)

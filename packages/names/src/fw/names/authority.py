@@ -52,6 +52,13 @@ MAX_CNAME_CHAIN = 16
 
 _ADDRESS_TYPES = (dns.A, dns.AAAA)
 
+#: The most answers a zone caches; the cache starts afresh when it is full.
+_ANSWER_CACHE_SIZE = 4096
+
+#: A cached answer: the lower-case name, whether it exists (``None``: not in
+#: the zone), and the answer, authority and additional sections.
+_Entry = tuple[bytes, "bool | None", tuple[Any, ...], tuple[Any, ...], tuple[Any, ...]]
+
 
 def getSerial(filename: str = "fw-names.serial") -> str:
     """
@@ -110,9 +117,11 @@ class FileAuthority(common.ResolverBase):
 
     Attributes:
         soa: the zone's apex and its SOA record: ``(name, Record_SOA)``.
-        records: the zone's records by lower-case owner name (bytes).  After
-            changing the list of an existing name in place, set
-            ``_indexKey = None`` so that new delegations are seen.
+        records: the zone's records by lower-case owner name (bytes).
+            Answers are cached until :attr:`records` or :attr:`soa` is
+            replaced or :attr:`records` gains or loses names; after changing
+            the records of an existing name in place, set
+            ``_indexKey = None`` so that the change is seen.
 
     Args:
         filename: the zone file, read by the subclass's :meth:`loadFile`.
@@ -125,9 +134,12 @@ class FileAuthority(common.ResolverBase):
         super().__init__()
         self.soa = None
         self.records = {}
-        self._indexKey: tuple[int, int] | None = None
+        self._indexKey: tuple[Any, int, Any] | None = None
         self._names: set[bytes] = set()
         self._cuts: set[bytes] = set()
+        self._apexName = b""
+        self._hasDNAME = False
+        self._answers: dict[tuple[Any, int], _Entry] = {}
         self.loadFile(filename)
 
     def loadFile(self, filename: str) -> None:
@@ -138,6 +150,8 @@ class FileAuthority(common.ResolverBase):
 
     def _apex(self) -> bytes:
         assert self.soa is not None
+        if self._indexKey is not None and self._indexKey[2] is self.soa:
+            return self._apexName
         return _lower(self.soa[0])
 
     def _index(self) -> None:
@@ -147,22 +161,35 @@ class FileAuthority(common.ResolverBase):
         gains or loses names; code that changes the records of an existing
         name in place sets ``_indexKey`` to ``None``.
         """
-        key = (id(self.records), len(self.records))
-        if key == self._indexKey:
+        current = self._indexKey
+        if (
+            current is not None
+            and current[0] is self.records
+            and current[1] == len(self.records)
+            and current[2] is self.soa
+        ):
             return
-        apex = self._apex()
+        self._indexKey = None
+        self._answers = {}
+        assert self.soa is not None
+        apex = _lower(self.soa[0])
         names: set[bytes] = {apex}
         cuts: set[bytes] = set()
+        hasDNAME = False
         for owner, records in self.records.items():
             name: bytes | None = _lower(owner)
             if not records or not _isAtOrBelow(name or b"", apex):
                 continue
             if owner != apex and any(r.TYPE == dns.NS for r in records):
                 cuts.add(_lower(owner))
+            if not hasDNAME and any(r.TYPE == dns.DNAME for r in records):
+                hasDNAME = True
             while name is not None and name not in names:
                 names.add(name)
                 name = _parent(name) if name != apex else None
-        self._names, self._cuts, self._indexKey = names, cuts, key
+        self._names, self._cuts, self._apexName, self._hasDNAME = names, cuts, apex, hasDNAME
+        # The records dict itself (not its id, which a new dict could reuse).
+        self._indexKey = (self.records, len(self.records), self.soa)
 
     def _defaultTTL(self) -> int:
         assert self.soa is not None
@@ -181,6 +208,8 @@ class FileAuthority(common.ResolverBase):
 
     def _cutAbove(self, name: bytes) -> bytes | None:
         """The highest zone cut at or above ``name`` (below the apex), if any."""
+        if not self._cuts:
+            return None
         apex = self._apex()
         chain: list[bytes] = []
         current: bytes | None = name
@@ -194,6 +223,8 @@ class FileAuthority(common.ResolverBase):
 
     def _dnameAbove(self, name: bytes) -> tuple[bytes, Any] | None:
         """The closest DNAME record owned by a strict ancestor of ``name`` in the zone."""
+        if not self._hasDNAME:
+            return None
         apex = self._apex()
         current = _parent(name) if name != apex else None
         while current is not None:
@@ -321,15 +352,49 @@ class FileAuthority(common.ResolverBase):
         self, name: bytes, cls: int, type: int, timeout: Sequence[int] | None = None
     ) -> defer.Deferred[tuple[list[Any], list[Any], list[Any]]]:
         """Answer a query for ``name`` if it is in this zone (see the module docstring)."""
-        qname = _lower(name)
-        if self.soa is None or not _isAtOrBelow(qname, self._apex()):
-            return defer.fail(DomainError(name))
-        if cls not in (dns.IN, dns.ANY):
-            return defer.fail(DomainError(name))
-        exists, answers, authority, additional = self._answer(qname, type)
+        try:
+            return defer.succeed(self._lookupNow(name, cls, type))
+        except (DomainError, AuthoritativeNameError) as e:
+            return defer.fail(e)
+
+    #: The ``_lookup`` that only wraps :meth:`_lookupNow` in a Deferred; a
+    #: subclass that overrides ``_lookup`` differently is not asked
+    #: synchronously by ``DNSServerFactory``.
+    _syncLookupOf = _lookup
+
+    def _lookupNow(
+        self, name: bytes, cls: int, type: int
+    ) -> tuple[list[Any], list[Any], list[Any]]:
+        """
+        :meth:`_lookup`, synchronously: the result, or raise
+        :class:`DomainError` (not in this zone) or
+        :class:`AuthoritativeNameError` (NXDOMAIN).  Answers are cached per
+        zone by (name, type) until the zone changes.
+        """
+        if self.soa is None:
+            raise DomainError(name)
+        if cls != dns.IN and cls != dns.ANY:
+            raise DomainError(name)
+        self._index()
+        cache = self._answers
+        key = (name, type)
+        entry = cache.get(key)
+        if entry is None:
+            lowered = _lower(name)
+            if not _isAtOrBelow(lowered, self._apexName):
+                entry = (lowered, None, (), (), ())
+            else:
+                found, an, ns, ar = self._answer(lowered, type)
+                entry = (lowered, found, tuple(an), tuple(ns), tuple(ar))
+            if len(cache) >= _ANSWER_CACHE_SIZE:
+                cache.clear()
+            cache[key] = entry
+        qname, exists, answers, authority, additional = entry
+        if exists is None:
+            raise DomainError(name)
         if not exists:
-            return defer.fail(AuthoritativeNameError(qname, answers, authority, additional))
-        return defer.succeed((answers, authority, additional))
+            raise AuthoritativeNameError(qname, answers, authority, additional)
+        return list(answers), list(authority), list(additional)
 
     def lookupZone(
         self, name: bytes, timeout: Sequence[int] | None = None
@@ -366,6 +431,7 @@ class FileAuthority(common.ResolverBase):
         self.soa = (apex, soas[0][1])
         self.records = table
         self._indexKey = None
+        self._answers = {}
 
 
 class BindAuthority(FileAuthority):

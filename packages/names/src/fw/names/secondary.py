@@ -171,6 +171,9 @@ class SecondaryAuthority(FileAuthority):
             return defer.fail(DomainError(name))
         return super()._lookup(name, cls, type, timeout)
 
+    # Same as FileAuthority._lookupNow when the zone is not loaded.
+    _syncLookupOf = _lookup
+
     def lookupZone(
         self, name: bytes, timeout: Sequence[int] | None = None
     ) -> defer.Deferred[tuple[list[Any], list[Any], list[Any]]]:

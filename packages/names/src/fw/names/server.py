@@ -35,7 +35,7 @@ from typing import Any
 
 from fw.internet import defer, protocol
 from fw.logger import Logger
-from fw.names import dns, resolve
+from fw.names import common, dns, resolve
 from fw.names._authority_errors import AuthoritativeNameError
 from fw.names._server_edns import (
     DEFAULT_EDNS_UDP_SIZE,
@@ -112,6 +112,11 @@ class DNSServerFactory(protocol.ServerFactory):
 
     protocol = dns.DNSProtocol  # type: ignore[assignment]
     cache: Any = None
+    #: The UDP query being answered that may go in the reply cache:
+    #: ``(query bytes after the ID, protocol, address)``.
+    _fill: tuple[bytes, Any, Any] | None = None
+    #: Whether :meth:`_answerNow` is replying with a zone's answer.
+    _syncReplying = False
 
     def __init__(
         self,
@@ -144,6 +149,9 @@ class DNSServerFactory(protocol.ServerFactory):
         self.tcpIdleTimeout = tcpIdleTimeout
         self.maxTCPConnections = maxTCPConnections
         self._idleTimers: dict[Any, Any] = {}
+        # The reply cache (see _cachedReply): query bytes after the ID ->
+        # (reply bytes after the ID, class, type, what the reply depends on).
+        self._replies: dict[bytes, tuple[bytes, int, int, tuple[Any, ...]]] = {}
 
     def _getReactor(self) -> Any:
         if self._reactor is None:
@@ -249,7 +257,101 @@ class DNSServerFactory(protocol.ServerFactory):
             return
         edns = getattr(message, "_queryEDNS", None)
         message.maxSize = MIN_UDP_SIZE if edns is None else min(edns, self.maxUDPSize)
+        fill = self._fill
+        if (
+            fill is not None
+            and self._syncReplying
+            and fill[1] is protocol
+            and fill[2] is address
+            and len(message.queries) == 1
+        ):
+            # The plain protocol's writeMessage, keeping the bytes.
+            self._fill = None
+            data = message.toStr()
+            query = message.queries[0]
+            if len(self._replies) >= _REPLY_CACHE_SIZE:
+                self._replies.clear()
+            self._replies[fill[0]] = (data[2:], query.cls, query.type, self._replyDepends())
+            protocol.transport.write(data, address)
+            return
         protocol.writeMessage(message, address)
+
+    # -- the reply cache ----------------------------------------------------
+
+    def _replyCacheable(self, protocol: Any) -> bool:
+        """
+        Whether replies to ``protocol``'s queries may come from the reply
+        cache: no query logging, no cache to fill, and neither this factory
+        nor the protocol changes how a query is answered or written.
+        """
+        if self.verbose or self.cache is not None or self.rateLimiter is not None:
+            return False
+        if "_replies" not in self.__dict__:
+            # A subclass that did not call DNSServerFactory.__init__.
+            return False
+        kind = type(self)
+        plain = _plainFactories.get(kind)
+        if plain is None:
+            plain = all(getattr(kind, m) is getattr(DNSServerFactory, m) for m in _REPLY_HOOKS)
+            _plainFactories[kind] = plain
+        if not plain or any(m in self.__dict__ for m in _REPLY_HOOKS):
+            return False
+        return type(protocol).writeMessage is dns.DNSDatagramProtocol.writeMessage
+
+    def _replyDepends(self) -> tuple[Any, ...]:
+        """What a cached reply depends on: the settings and every zone asked."""
+        chain = self.resolver
+        return (
+            self.maxUDPSize,
+            self.canRecurse,
+            chain,
+            tuple((r, _answersOf(r)) for r in chain.resolvers),
+        )
+
+    def _replyStillValid(self, cls: int, qtype: int, depends: tuple[Any, ...]) -> bool:
+        maxUDPSize, canRecurse, chain, asked = depends
+        if (
+            chain is not self.resolver
+            or type(chain) is not resolve.ResolverChain
+            or maxUDPSize != self.maxUDPSize
+            or canRecurse != self.canRecurse
+            or len(chain.resolvers) != len(asked)
+        ):
+            return False
+        for r, (then, answers) in zip(chain.resolvers, asked, strict=True):
+            if r is not then or _syncLookup(r, cls, qtype) is None or _answersOf(r) is not answers:
+                return False
+        return True
+
+    def _cachedReply(self, data: bytes, protocol: Any, address: Any) -> bool:
+        """
+        Answer the UDP query ``data`` (a query, not one of the protocol's
+        own) from the reply cache: an earlier reply to the same bytes (all
+        but the ID) from the same unchanged zones.  On a miss, remember the
+        query so that :meth:`sendReply` can cache the reply the zones give.
+
+        Returns:
+            whether the query was answered; if not, the protocol parses it,
+            hands it to :meth:`messageReceived` and then calls
+            :meth:`_cachedReplyDone`.
+        """
+        self._fill = None
+        if address is None or not self._replyCacheable(protocol):
+            return False
+        key = data[2:]
+        entry = self._replies.get(key)
+        if entry is not None:
+            reply, cls, qtype, depends = entry
+            if self._replyStillValid(cls, qtype, depends):
+                protocol.transport.write(data[:2] + reply, address)
+                return True
+            del self._replies[key]
+        self._fill = (key, protocol, address)
+        return False
+
+    def _cachedReplyDone(self) -> None:
+        """The query remembered by :meth:`_cachedReply` has been dealt with."""
+        self._fill = None
 
     def gotResolverResponse(
         self,
@@ -307,10 +409,64 @@ class DNSServerFactory(protocol.ServerFactory):
         query = message.queries[0]
         if query.type in (dns.AXFR, dns.IXFR):
             return self.handleTransfer(message, protocol, address)
+        if self._answerNow(query, protocol, message, address):
+            return defer.succeed(None)
         d: defer.Deferred[Any] = self.resolver.query(query)
         d.addCallback(self.gotResolverResponse, protocol, message, address)
         d.addErrback(self.gotResolverError, protocol, message, address)
         return d
+
+    def _answerNow(self, query: Any, protocol: Any, message: Any, address: Any) -> bool:
+        """
+        Answer ``query`` without Deferreds when every resolver the chain
+        would ask answers synchronously (the zone authorities do); the
+        answer is the one :meth:`handleQuery`'s Deferred chain would give.
+
+        Returns:
+            whether the query was answered (false: ask the chain).
+        """
+        chain = self.resolver
+        if type(chain) is not resolve.ResolverChain or not chain.resolvers:
+            return False
+        name, cls, qtype = query.name.name, query.cls, query.type
+        lookups = []
+        for r in chain.resolvers:
+            lookup = _syncLookup(r, cls, qtype)
+            if lookup is None:
+                return False
+            lookups.append(lookup)
+        failure: Failure | None = None
+        for lookup in lookups:
+            try:
+                result = lookup(name, cls, qtype)
+            except DomainError as e:
+                # The chain passes these on to the next resolver.
+                failure = Failure(e)
+                continue
+            except AuthoritativeNameError as e:
+                failure = Failure(e)
+                break
+            except Exception:  # noqa: BLE001 - answered SERVFAIL and logged, as the chain would
+                self._fill = None
+                failure = Failure()
+                break
+            self._syncReplying = True
+            try:
+                self.gotResolverResponse(result, protocol, message, address)
+            except Exception:  # noqa: BLE001 - answered SERVFAIL and logged, as the chain would
+                self._fill = None
+                failure = Failure()
+                break
+            finally:
+                self._syncReplying = False
+            return True
+        assert failure is not None
+        self._syncReplying = self._fill is not None
+        try:
+            self.gotResolverError(failure, protocol, message, address)
+        finally:
+            self._syncReplying = False
+        return True
 
     def handleTransfer(self, message: Any, protocol: Any, address: Any) -> defer.Deferred[Any]:
         """
@@ -474,6 +630,58 @@ class DNSServerFactory(protocol.ServerFactory):
             self.handleUpdate(message, proto, address)
         else:
             self.handleOther(message, proto, address)
+
+
+#: ResolverBase's lookup methods by type: an authority that keeps them
+#: answers ``query`` with its ``_lookup``.
+_BASE_LOOKUPS: dict[int, Any] = {
+    t: getattr(common.ResolverBase, m) for t, m in common.typeToMethod.items()
+}
+
+
+#: The most replies the reply cache holds; it starts afresh when full.
+_REPLY_CACHE_SIZE = 4096
+
+#: The methods through which a query is answered: a factory that overrides
+#: one of them does not use the reply cache.
+_REPLY_HOOKS = (
+    "messageReceived",
+    "allowQuery",
+    "handleQuery",
+    "_answerNow",
+    "gotResolverResponse",
+    "gotResolverError",
+    "_responseFromMessage",
+    "sendReply",
+)
+
+#: Whether a factory class keeps all of ``_REPLY_HOOKS``.
+_plainFactories: dict[type, bool] = {}
+
+
+def _answersOf(resolver: Any) -> Any:
+    """A zone's answer cache, which is replaced whenever the zone changes."""
+    if resolver.soa is None:
+        return None
+    resolver._index()
+    return resolver._answers
+
+
+def _syncLookup(resolver: Any, cls: int, qtype: int) -> Any:
+    """
+    ``resolver``'s synchronous lookup (``_lookupNow(name, cls, type)``) when
+    its ``query`` for this class and type is exactly that lookup wrapped in
+    a Deferred, else ``None``.
+    """
+    kind = type(resolver)
+    syncOf = getattr(kind, "_syncLookupOf", None)
+    if syncOf is None or kind._lookup is not syncOf or kind.query is not common.ResolverBase.query:
+        return None
+    if cls == dns.IN:
+        method = resolver.typeToMethod.get(qtype)
+        if method is not None and getattr(method, "__func__", None) is not _BASE_LOOKUPS[qtype]:
+            return None
+    return resolver._lookupNow
 
 
 def _count(message: Any) -> int:
