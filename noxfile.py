@@ -75,6 +75,7 @@ TYPECHECK_REQUIREMENTS = [
     "hypothesis>=6.100",
     # Typed optional dependencies that fw's source imports.
     "uvloop>=0.19",
+    "h2>=4.1",
     *TLS_REQUIREMENTS,
 ]
 
