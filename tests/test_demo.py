@@ -19,7 +19,9 @@ def test_readmeRunsTheDemo() -> None:
     assert "fwd -n -y demo/demo.tac" in readme
 
 
-def runUntil(args: list[str], text: str, env: dict[str, str]) -> tuple[subprocess.Popen[str], str]:
+def runUntil(
+    args: list[str], text: str, env: dict[str, str]
+) -> tuple[subprocess.Popen[bytes], str]:
     """Start ``python -m fw.application ARGS`` and read its output until ``text``."""
     proc = subprocess.Popen(
         [sys.executable, "-m", "fw.application", *args],
@@ -27,31 +29,33 @@ def runUntil(args: list[str], text: str, env: dict[str, str]) -> tuple[subproces
         env={**os.environ, **env},
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
-        text=True,
     )
     assert proc.stdout is not None
-    output = ""
+    fd = proc.stdout.fileno()
+    output = b""
     deadline = time.monotonic() + 60
     with selectors.DefaultSelector() as sel:
-        sel.register(proc.stdout, selectors.EVENT_READ)
-        while text not in output:
+        sel.register(fd, selectors.EVENT_READ)
+        # Unbuffered reads: a buffered readline() could hold the awaited line
+        # in its buffer while select() waits on the empty pipe.
+        while text.encode() not in output:
             remaining = deadline - time.monotonic()
             if remaining <= 0 or not sel.select(remaining):
                 proc.kill()
                 proc.wait()
-                raise AssertionError(f"no {text!r} from fwd in time:\n{output}")
-            line = proc.stdout.readline()
-            if not line:
+                raise AssertionError(f"no {text!r} from fwd in time:\n{output.decode()}")
+            chunk = os.read(fd, 65536)
+            if not chunk:
                 proc.wait()
-                raise AssertionError(f"fwd exited ({proc.returncode}):\n{output}")
-            output += line
-    return proc, output
+                raise AssertionError(f"fwd exited ({proc.returncode}):\n{output.decode()}")
+            output += chunk
+    return proc, output.decode()
 
 
-def stop(proc: subprocess.Popen[str]) -> tuple[int, str]:
+def stop(proc: subprocess.Popen[bytes]) -> tuple[int, str]:
     proc.send_signal(signal.SIGTERM)
     rest, _ = proc.communicate(timeout=20)
-    return proc.returncode, rest
+    return proc.returncode, rest.decode()
 
 
 def test_demoServesFingerDNSAndWeb() -> None:
@@ -61,6 +65,7 @@ def test_demoServesFingerDNSAndWeb() -> None:
         {
             "FW_DEMO_FINGER": "tcp:0:interface=127.0.0.1",
             "FW_DEMO_DNS": "tcp:0:interface=127.0.0.1",
+            "FW_DEMO_WEB": "tcp:0:interface=127.0.0.1",
         },
     )
     try:
