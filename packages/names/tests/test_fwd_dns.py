@@ -26,7 +26,8 @@ from fw.python import usage
 pytestmark = pytest.mark.timeout(60)
 
 REPO = Path(__file__).resolve().parents[3]
-DEMO_ZONE = REPO / "demo" / "example.com.zone"
+# A copy of the README demo's zone (demo/example.com.zone), shipped with the tests.
+DEMO_ZONE = Path(__file__).parent / "example.com.zone"
 
 
 def parse(*args: str) -> Options:

@@ -238,11 +238,3 @@ def test_elementWithXMLString() -> None:
 
     assert flat(E()) == b"<ul><li>a</li><li>&lt;b&gt;</li></ul>"
     assert flat(E()) == b"<ul><li>a</li><li>&lt;b&gt;</li></ul>"
-
-
-def test_docsShowTheExampleTemplate() -> None:
-    """docs/web-templates.md quotes template_page.xml, which its example loads: they agree."""
-    root = Path(__file__).resolve().parents[3]
-    page = (root / "docs" / "web-templates.md").read_text()
-    template = (root / "docs" / "examples" / "web" / "template_page.xml").read_text()
-    assert f"```xml\n{template}```" in page

@@ -79,13 +79,13 @@ class HTTPChannel(Protocol):
     to a :attr:`requestFactory` request.
 
     Attributes:
-        requestFactory: Called with the channel to make each request.
         site: The :class:`~fw.web.server.Site` (set by ``Site.buildProtocol``).
         timeOut: Idle and body-inactivity timeout in seconds (``None``: none).
         requestHeaderTimeout: Seconds allowed to send a whole request head.
     """
 
     transport: Any
+    #: Called with the channel to make each request.
     requestFactory: Any = Request
     site: Any = None
     timeOut: float | None = _DEFAULT_WEB_TIMEOUT

@@ -76,8 +76,6 @@ class Request:
         uri: The request target as received.
         path: The target's path, without query.
         args: Query (and, for form bodies, form) arguments.
-        content: A file-like holding the body: in memory up to
-            :data:`SPOOL_THRESHOLD` bytes, else a temporary file.
         code: The response status code (200 until set).
         sentLength: Response body bytes written.
     """
@@ -124,7 +122,10 @@ class Request:
 
     @property
     def content(self) -> IO[bytes]:
-        """The request body, as a file positioned at its start."""
+        """
+        The request body, as a file positioned at its start: in memory up to
+        :data:`SPOOL_THRESHOLD` bytes, else a temporary file.
+        """
         content = self._content
         if content is None:
             content = self._content = io.BytesIO()

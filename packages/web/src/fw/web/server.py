@@ -60,13 +60,13 @@ class Site(HTTPFactory):
 
     Attributes:
         displayTracebacks: Show tracebacks in 500 pages (off: they leak internals).
-        sessionFactory: The session class.
         sessions: Live sessions by id.
     """
 
     counter = 0
     requestFactory: Any = Request
     displayTracebacks = False
+    #: The session class.
     sessionFactory: Any = Session
     sessionCheckTime = 1800
     isLeaf = 0
