@@ -156,6 +156,11 @@ FINGER_TAC = textwrap.dedent(
                 f.write(str(port))
             os.rename("port.txt.tmp", "port.txt")
             print("listening on", port, flush=True)
+            # Once the reactor runs, its signal handlers are in place: tests
+            # that signal fwd wait for this line.
+            from fw.internet import reactor
+
+            reactor.callWhenRunning(print, "reactor running", flush=True)
 
         def stopService(self):
             super().stopService()
@@ -195,7 +200,7 @@ def test_foregroundTacServesAndStopsGracefully(
 ) -> None:
     (tmp_path / "finger.tac").write_text(FINGER_TAC)
     fg = foreground(["-n", "-y", "finger.tac"], tmp_path)
-    fg.waitForText("listening on")
+    fg.waitForText("reactor running")
     port = readPort(tmp_path)
     assert fingerQuery(port, b"moshez") == b"Happy and well\r\n"
     assert fg.stop(signal.SIGTERM) == 0
@@ -212,7 +217,7 @@ def test_sigintStopsGracefullyAndLogLevelFilters(
 ) -> None:
     (tmp_path / "finger.tac").write_text(FINGER_TAC)
     fg = foreground(["-n", "--log-level", "warn", "-y", "finger.tac"], tmp_path)
-    fg.waitForText("listening on")
+    fg.waitForText("reactor running")
     assert fg.stop(signal.SIGINT) == 0
     assert (tmp_path / "stopped.txt").exists()
     # Info events (the start-up banner, "received SIGINT") are filtered out.
