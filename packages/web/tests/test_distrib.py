@@ -6,7 +6,6 @@ fw.web.distrib: a front server forwarding to a ResourcePublisher over PB
 from __future__ import annotations
 
 import http.client
-import threading
 from collections.abc import Callable
 from pathlib import Path
 from types import SimpleNamespace
@@ -14,70 +13,10 @@ from typing import Any
 
 import pytest
 
-from fw.internet.epollreactor import EPollReactor
 from fw.logger import capturedLogs
 from fw.spread import pb
 from fw.web import distrib, resource, server, static
-
-
-class ServerThread:
-    """A Site on 127.0.0.1 served by a reactor running in a thread."""
-
-    def __init__(self, makeRoot: Callable[[Any], Any]) -> None:
-        self.reactor = EPollReactor()
-        self.makeRoot = makeRoot
-        self.port: Any = None
-
-    def __enter__(self) -> ServerThread:
-        ready = threading.Event()
-
-        def setup() -> None:
-            self.site = server.Site(self.makeRoot(self.reactor))
-            self.port = self.reactor.listenTCP(0, self.site, interface="127.0.0.1")
-            ready.set()
-
-        self.reactor.callWhenRunning(setup)
-        self.thread = threading.Thread(
-            target=self.reactor.run, kwargs={"installSignalHandlers": False}
-        )
-        self.thread.start()
-        assert ready.wait(10), "server did not start"
-        return self
-
-    @property
-    def portNumber(self) -> int:
-        return int(self.port.getHost().port)
-
-    def url(self, path: str) -> str:
-        return f"http://127.0.0.1:{self.portNumber}{path}"
-
-    def __exit__(self, *exc: object) -> None:
-        def stop() -> None:
-            self.port.stopListening()
-            self.reactor.stop()
-
-        self.reactor.callFromThread(stop)
-        self.thread.join(10)
-        assert not self.thread.is_alive()
-        if self.reactor.threadpool is not None:
-            self.reactor.threadpool.stop()
-
-    def get(
-        self, path: str, headers: dict[str, str] | None = None, method: str = "GET"
-    ) -> tuple[int, Any, bytes]:
-        conn = http.client.HTTPConnection("127.0.0.1", self.portNumber, timeout=10)
-        try:
-            conn.putrequest(
-                method, path, skip_host="Host" in (headers or {}), skip_accept_encoding=True
-            )
-            for k, v in (headers or {}).items():
-                conn.putheader(k, v)
-            conn.endheaders()
-            response = conn.getresponse()
-            return response.status, response.headers, response.read()
-        finally:
-            conn.close()
-
+from fw.web.test._threadedsite import ServerThread
 
 BIG = bytes(range(256)) * 8192  # 2 MiB: many PB calls
 

@@ -7,104 +7,16 @@ http.client.
 from __future__ import annotations
 
 import gzip
-import http.client
-import importlib
-import os
-import shutil
 import subprocess
-import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from fw.internet.epollreactor import EPollReactor
 from fw.web import resource, server, static
 from fw.web._encoding import BrotliEncoderFactory, GzipEncoderFactory, brotliAvailable
-
-
-class ServerThread:
-    """A Site on 127.0.0.1 served by a reactor running in a thread."""
-
-    def __init__(self, makeRoot: Callable[[Any], Any]) -> None:
-        self.reactor = EPollReactor()
-        self.makeRoot = makeRoot
-        self.port: Any = None
-
-    def __enter__(self) -> ServerThread:
-        ready = threading.Event()
-
-        def setup() -> None:
-            self.site = server.Site(self.makeRoot(self.reactor))
-            self.port = self.reactor.listenTCP(0, self.site, interface="127.0.0.1")
-            ready.set()
-
-        self.reactor.callWhenRunning(setup)
-        self.thread = threading.Thread(
-            target=self.reactor.run, kwargs={"installSignalHandlers": False}
-        )
-        self.thread.start()
-        assert ready.wait(10), "server did not start"
-        return self
-
-    @property
-    def portNumber(self) -> int:
-        return int(self.port.getHost().port)
-
-    def url(self, path: str) -> str:
-        return f"http://127.0.0.1:{self.portNumber}{path}"
-
-    def __exit__(self, *exc: object) -> None:
-        def stop() -> None:
-            self.port.stopListening()
-            self.reactor.stop()
-
-        self.reactor.callFromThread(stop)
-        self.thread.join(10)
-        assert not self.thread.is_alive()
-        if self.reactor.threadpool is not None:
-            self.reactor.threadpool.stop()
-
-    def get(
-        self, path: str, headers: dict[str, str] | None = None, method: str = "GET"
-    ) -> tuple[int, Any, bytes]:
-        conn = http.client.HTTPConnection("127.0.0.1", self.portNumber, timeout=10)
-        try:
-            conn.putrequest(
-                method, path, skip_host="Host" in (headers or {}), skip_accept_encoding=True
-            )
-            for k, v in (headers or {}).items():
-                conn.putheader(k, v)
-            conn.endheaders()
-            response = conn.getresponse()
-            return response.status, response.headers, response.read()
-        finally:
-            conn.close()
-
-
-def requireModule(name: str) -> Any:
-    """Import a peer library; skip without it, fail if FW_REQUIRE_PEERS=1 (as in CI)."""
-    if os.environ.get("FW_REQUIRE_PEERS") == "1":
-        return importlib.import_module(name)
-    return pytest.importorskip(name)
-
-
-@pytest.fixture(name="requirePeer")
-def requirePeerFixture() -> Callable[[str], str]:
-    """As fw-core's fixture: skip without the program, fail if FW_REQUIRE_PEERS=1."""
-
-    def require(program: str) -> str:
-        path = shutil.which(program)
-        if path is None:
-            message = f"peer program {program!r} is not installed"
-            if os.environ.get("FW_REQUIRE_PEERS") == "1":
-                pytest.fail(message + " (FW_REQUIRE_PEERS=1)")
-            pytest.skip(message)
-        return path
-
-    return require
-
+from fw.web.test._threadedsite import ServerThread
 
 TEXT = b"All work and no play makes Jack a dull boy.\n" * 2000
 
@@ -172,7 +84,7 @@ def test_rangesAndPrecompressedUntouched(tmp_path: Path) -> None:
         assert "Content-Length" not in headers or int(headers["Content-Length"]) == len(body)
 
 
-def test_brotliPreferredWhenFirst(tmp_path: Path) -> None:
+def test_brotliPreferredWhenFirst(tmp_path: Path, requireModule: Callable[[str], Any]) -> None:
     brotli = requireModule("brotli")
     assert brotliAvailable
 
@@ -197,7 +109,7 @@ def test_curlCompressed(tmp_path: Path, requirePeer: Callable[[str], str]) -> No
         assert out.stdout == TEXT
 
 
-def test_requestsDecodes(tmp_path: Path) -> None:
+def test_requestsDecodes(tmp_path: Path, requireModule: Callable[[str], Any]) -> None:
     requests = requireModule("requests")
     with ServerThread(makeRoot(tmp_path, [GzipEncoderFactory(compressLevel=1)])) as s:
         r = requests.get(s.url("/data"), timeout=10)

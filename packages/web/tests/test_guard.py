@@ -6,12 +6,7 @@ curl and requests as clients.
 from __future__ import annotations
 
 import base64
-import http.client
-import importlib
-import os
-import shutil
 import subprocess
-import threading
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -22,92 +17,9 @@ from zope.interface import implementer
 from fw.cred import error
 from fw.cred.checkers import AllowAnonymousAccess, InMemoryUsernamePasswordDatabaseDontUse
 from fw.cred.portal import IRealm, Portal
-from fw.internet.epollreactor import EPollReactor
 from fw.logger import capturedLogs
-from fw.web import guard, resource, server, static
-
-
-class ServerThread:
-    """A Site on 127.0.0.1 served by a reactor running in a thread."""
-
-    def __init__(self, makeRoot: Callable[[Any], Any]) -> None:
-        self.reactor = EPollReactor()
-        self.makeRoot = makeRoot
-        self.port: Any = None
-
-    def __enter__(self) -> ServerThread:
-        ready = threading.Event()
-
-        def setup() -> None:
-            self.site = server.Site(self.makeRoot(self.reactor))
-            self.port = self.reactor.listenTCP(0, self.site, interface="127.0.0.1")
-            ready.set()
-
-        self.reactor.callWhenRunning(setup)
-        self.thread = threading.Thread(
-            target=self.reactor.run, kwargs={"installSignalHandlers": False}
-        )
-        self.thread.start()
-        assert ready.wait(10), "server did not start"
-        return self
-
-    @property
-    def portNumber(self) -> int:
-        return int(self.port.getHost().port)
-
-    def url(self, path: str) -> str:
-        return f"http://127.0.0.1:{self.portNumber}{path}"
-
-    def __exit__(self, *exc: object) -> None:
-        def stop() -> None:
-            self.port.stopListening()
-            self.reactor.stop()
-
-        self.reactor.callFromThread(stop)
-        self.thread.join(10)
-        assert not self.thread.is_alive()
-        if self.reactor.threadpool is not None:
-            self.reactor.threadpool.stop()
-
-    def get(
-        self, path: str, headers: dict[str, str] | None = None, method: str = "GET"
-    ) -> tuple[int, Any, bytes]:
-        conn = http.client.HTTPConnection("127.0.0.1", self.portNumber, timeout=10)
-        try:
-            conn.putrequest(
-                method, path, skip_host="Host" in (headers or {}), skip_accept_encoding=True
-            )
-            for k, v in (headers or {}).items():
-                conn.putheader(k, v)
-            conn.endheaders()
-            response = conn.getresponse()
-            return response.status, response.headers, response.read()
-        finally:
-            conn.close()
-
-
-def requireModule(name: str) -> Any:
-    """Import a peer library; skip without it, fail if FW_REQUIRE_PEERS=1 (as in CI)."""
-    if os.environ.get("FW_REQUIRE_PEERS") == "1":
-        return importlib.import_module(name)
-    return pytest.importorskip(name)
-
-
-@pytest.fixture(name="requirePeer")
-def requirePeerFixture() -> Callable[[str], str]:
-    """As fw-core's fixture: skip without the program, fail if FW_REQUIRE_PEERS=1."""
-
-    def require(program: str) -> str:
-        path = shutil.which(program)
-        if path is None:
-            message = f"peer program {program!r} is not installed"
-            if os.environ.get("FW_REQUIRE_PEERS") == "1":
-                pytest.fail(message + " (FW_REQUIRE_PEERS=1)")
-            pytest.skip(message)
-        return path
-
-    return require
-
+from fw.web import guard, resource, static
+from fw.web.test._threadedsite import ServerThread
 
 LOGOUTS: list[bytes] = []
 
@@ -247,7 +159,7 @@ def test_curlBasicAndDigest(site: ServerThread, requirePeer: Callable[[str], str
 
 
 @pytest.mark.parametrize("algorithm", ["md5", "sha-256"])
-def test_requestsDigest(algorithm: str) -> None:
+def test_requestsDigest(algorithm: str, requireModule: Callable[[str], Any]) -> None:
     requests = requireModule("requests")
     from requests.auth import HTTPDigestAuth
 

@@ -220,22 +220,6 @@ def certsFixture(tmp_path: Any) -> dict[str, Any]:
     return {"options": options, "ca": str(tmp_path / "ca.pem")}
 
 
-@pytest.fixture(name="requirePeer")
-def requirePeerFixture() -> Callable[[str], str]:
-    """As fw-core's fixture: skip without the program, fail if FW_REQUIRE_PEERS=1."""
-
-    def require(program: str) -> str:
-        path = shutil.which(program)
-        if path is None:
-            message = f"peer program {program!r} is not installed"
-            if os.environ.get("FW_REQUIRE_PEERS") == "1":
-                pytest.fail(message + " (FW_REQUIRE_PEERS=1)")
-            pytest.skip(message)
-        return path
-
-    return require
-
-
 # -- a raw client on the h2 library ------------------------------------------
 
 

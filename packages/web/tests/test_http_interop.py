@@ -7,8 +7,6 @@ curl, Python's http.client and ``requests``; and hostile raw-socket clients
 from __future__ import annotations
 
 import http.client
-import os
-import shutil
 import socket
 import subprocess
 import threading
@@ -115,22 +113,6 @@ def recvAll(s: socket.socket, timeout: float = 10) -> bytes:
         if not data:
             return b"".join(chunks)
         chunks.append(data)
-
-
-@pytest.fixture(name="requirePeer")
-def requirePeerFixture() -> Callable[[str], str]:
-    """As fw-core's fixture: skip without the program, fail if FW_REQUIRE_PEERS=1."""
-
-    def require(program: str) -> str:
-        path = shutil.which(program)
-        if path is None:
-            message = f"peer program {program!r} is not installed"
-            if os.environ.get("FW_REQUIRE_PEERS") == "1":
-                pytest.fail(message + " (FW_REQUIRE_PEERS=1)")
-            pytest.skip(message)
-        return path
-
-    return require
 
 
 @pytest.fixture

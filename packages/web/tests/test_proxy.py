@@ -9,8 +9,6 @@ from __future__ import annotations
 import http.client
 import http.server
 import json
-import os
-import shutil
 import socket
 import ssl
 import subprocess
@@ -84,22 +82,6 @@ class ServerThread:
             return response.status, response.headers, response.read()
         finally:
             conn.close()
-
-
-@pytest.fixture(name="requirePeer")
-def requirePeerFixture() -> Callable[[str], str]:
-    """As fw-core's fixture: skip without the program, fail if FW_REQUIRE_PEERS=1."""
-
-    def require(program: str) -> str:
-        path = shutil.which(program)
-        if path is None:
-            message = f"peer program {program!r} is not installed"
-            if os.environ.get("FW_REQUIRE_PEERS") == "1":
-                pytest.fail(message + " (FW_REQUIRE_PEERS=1)")
-            pytest.skip(message)
-        return path
-
-    return require
 
 
 BIG = b"0123456789abcdef" * 65536  # 1 MiB

@@ -6,9 +6,7 @@ what it saw back to the server.
 
 from __future__ import annotations
 
-import os
 import queue
-import shutil
 import subprocess
 import threading
 from collections.abc import Callable, Iterator
@@ -22,22 +20,6 @@ from fw.web import resource, server, static
 from fw.web.websocket import WebSocketProtocol, WebSocketResource
 
 pytestmark = pytest.mark.timeout(60)
-
-
-@pytest.fixture(name="requirePeer")
-def requirePeerFixture() -> Callable[[str], str]:
-    """Path of a peer program; skips when missing unless FW_REQUIRE_PEERS=1."""
-
-    def find(program: str) -> str:
-        path = shutil.which(program)
-        if path is None:
-            message = f"peer program {program!r} is not installed"
-            if os.environ.get("FW_REQUIRE_PEERS") == "1":
-                pytest.fail(message + " (FW_REQUIRE_PEERS=1)")
-            pytest.skip(message)
-        return path
-
-    return find
 
 
 PAGE = b"""<!doctype html>

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import http.client
-import importlib
 import os
 import socket
 import sys
@@ -19,76 +18,9 @@ from typing import Any
 
 import pytest
 
-from fw.internet.epollreactor import EPollReactor
 from fw.logger import capturedLogs
-from fw.web import resource, server, wsgi
-
-
-class ServerThread:
-    """A Site on 127.0.0.1 served by a reactor running in a thread."""
-
-    def __init__(self, makeRoot: Callable[[Any], Any]) -> None:
-        self.reactor = EPollReactor()
-        self.makeRoot = makeRoot
-        self.port: Any = None
-
-    def __enter__(self) -> ServerThread:
-        ready = threading.Event()
-
-        def setup() -> None:
-            self.site = server.Site(self.makeRoot(self.reactor))
-            self.port = self.reactor.listenTCP(0, self.site, interface="127.0.0.1")
-            ready.set()
-
-        self.reactor.callWhenRunning(setup)
-        self.thread = threading.Thread(
-            target=self.reactor.run, kwargs={"installSignalHandlers": False}
-        )
-        self.thread.start()
-        assert ready.wait(10), "server did not start"
-        return self
-
-    @property
-    def portNumber(self) -> int:
-        return int(self.port.getHost().port)
-
-    def url(self, path: str) -> str:
-        return f"http://127.0.0.1:{self.portNumber}{path}"
-
-    def __exit__(self, *exc: object) -> None:
-        def stop() -> None:
-            self.port.stopListening()
-            self.reactor.stop()
-
-        self.reactor.callFromThread(stop)
-        self.thread.join(10)
-        assert not self.thread.is_alive()
-        if self.reactor.threadpool is not None:
-            self.reactor.threadpool.stop()
-
-    def get(
-        self, path: str, headers: dict[str, str] | None = None, method: str = "GET"
-    ) -> tuple[int, Any, bytes]:
-        conn = http.client.HTTPConnection("127.0.0.1", self.portNumber, timeout=10)
-        try:
-            conn.putrequest(
-                method, path, skip_host="Host" in (headers or {}), skip_accept_encoding=True
-            )
-            for k, v in (headers or {}).items():
-                conn.putheader(k, v)
-            conn.endheaders()
-            response = conn.getresponse()
-            return response.status, response.headers, response.read()
-        finally:
-            conn.close()
-
-
-def requireModule(name: str) -> Any:
-    """Import a peer library; skip without it, fail if FW_REQUIRE_PEERS=1 (as in CI)."""
-    if os.environ.get("FW_REQUIRE_PEERS") == "1":
-        return importlib.import_module(name)
-    return pytest.importorskip(name)
-
+from fw.web import resource, wsgi
+from fw.web.test._threadedsite import ServerThread
 
 Environ = dict[str, Any]
 StartResponse = Callable[..., Any]
@@ -295,7 +227,7 @@ def test_putChildRefused() -> None:
         res.putChild(b"x", resource.Resource())
 
 
-def test_flask() -> None:
+def test_flask(requireModule: Callable[[str], Any]) -> None:
     flask = requireModule("flask")
     app = flask.Flask("fwtest")
 

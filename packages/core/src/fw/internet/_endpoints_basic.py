@@ -251,20 +251,19 @@ class TCP4ClientEndpoint:
             :class:`~fw.internet.error.ConnectError`; cancel it to abandon the
             attempt (it then fails with ``ConnectingCancelledError``).
         """
+        return self._connectTo(self._host, protocolFactory)
+
+    def _connectTo(self, host: str, protocolFactory: IProtocolFactory) -> Deferred[IProtocol]:
         return _connectWith(
             lambda wrapper: self._reactor.connectTCP(
-                self._host,
-                self._port,
-                wrapper,
-                timeout=self._timeout,
-                bindAddress=self._bindAddress,
+                host, self._port, wrapper, timeout=self._timeout, bindAddress=self._bindAddress
             ),
             protocolFactory,
         )
 
 
 @implementer(IStreamClientEndpoint)
-class TCP6ClientEndpoint:
+class TCP6ClientEndpoint(TCP4ClientEndpoint):
     """
     A TCP client over IPv6.
 
@@ -278,20 +277,6 @@ class TCP6ClientEndpoint:
         timeout: seconds to wait for the connection before failing.
         bindAddress: the local ``(host, port)`` to connect from, if any.
     """
-
-    def __init__(
-        self,
-        reactor: Any,
-        host: str,
-        port: int,
-        timeout: float = 30,
-        bindAddress: tuple[str, int] | None = None,
-    ) -> None:
-        self._reactor = reactor
-        self._host = host
-        self._port = port
-        self._timeout = timeout
-        self._bindAddress = bindAddress
 
     def __repr__(self) -> str:
         return f"<TCP6ClientEndpoint [{self._host}]:{self._port}>"
@@ -323,14 +308,6 @@ class TCP6ClientEndpoint:
             raise error.DNSLookupError(f"no IPv6 address for {self._host!r}")
 
         return collector.deferred.addCallback(resolved)
-
-    def _connectTo(self, host: str, protocolFactory: IProtocolFactory) -> Deferred[IProtocol]:
-        return _connectWith(
-            lambda wrapper: self._reactor.connectTCP(
-                host, self._port, wrapper, timeout=self._timeout, bindAddress=self._bindAddress
-            ),
-            protocolFactory,
-        )
 
 
 # -- UNIX sockets ----------------------------------------------------------------
