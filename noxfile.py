@@ -1,7 +1,9 @@
 """Development sessions for the fw monorepo.
 
-``nox`` with no arguments runs what CI runs (the ``ci`` tag): the whole test
-suite, lint, type checks, the docs, the builds, and each distribution alone.
+``nox`` with no arguments runs what CI runs (the ``ci`` tag): the repository's
+tests, lint, type checks, the builds, each distribution alone with its own
+tests against its installed wheel, the docs and the release checks; every test
+runs once.  ``nox -s tests`` is the whole suite in one editable environment.
 ``nox -l`` lists every session.  Sessions that take a distribution are
 parametrized by its short name (``core``, ``web``...), so
 ``nox -s "isolated(web)"`` or ``nox -k web`` select it without surprises.
@@ -34,6 +36,7 @@ TEST_REQUIREMENTS = [
     "pytest>=8.3",
     "hypothesis>=6.100",
     "pytest-timeout>=2.3",
+    "pytest-xdist>=3.6",
     "packaging>=24",
     # The reactor conformance suite also runs the asyncio reactor on uvloop,
     # and on GLib's main loop through PyGObject (3.50 builds against Debian 12's
@@ -119,8 +122,16 @@ def editable(packages: list[str]) -> list[str]:
     return args
 
 
+#: pytest's options in every session that runs tests, before the session's
+#: own arguments (which win: ``-- -n 0`` runs in one process).  The suite is
+#: CPU-bound, so it runs on every core (pytest-xdist, work stealing); no
+#: single test may take five minutes, so a hang fails that test instead of
+#: the whole run.
+PYTEST_DEFAULTS = ["-n", "auto", "--dist", "worksteal", "--timeout", "300"]
+
+
 def pytestArgs(session: nox.Session) -> list[str]:
-    return list(session.posargs)
+    return [*PYTEST_DEFAULTS, *session.posargs]
 
 
 #: Twisted, as a wire-compatibility peer for AMP and PB tests.  It lives in a
@@ -158,11 +169,34 @@ def twistedPeer(session: nox.Session) -> dict[str, str]:
     return {"FW_TWISTED_PYTHON": str(python)}
 
 
-@nox.session(python=PYTHON, tags=["ci"])
+@nox.session(python=PYTHON)
 def tests(session: nox.Session) -> None:
-    """Every distribution installed (editable) and the whole test suite."""
+    """Every distribution installed (editable) and the whole test suite.
+
+    The developer's session.  CI runs the same tests split differently, each
+    once: the repository's own in ``repository``, each distribution's against
+    its installed wheel in ``isolated``.
+    """
     session.install(*TEST_REQUIREMENTS, *editable(PACKAGES))
     session.run("python", "-m", "pytest", *pytestArgs(session), env=twistedPeer(session))
+
+
+@nox.session(python=PYTHON, tags=["ci"])
+def repository(session: nox.Session) -> None:
+    """The repository's own tests (tests/), every distribution installed (editable).
+
+    They check what spans distributions: the layout and its declarations, the
+    docs' examples, the demo that the README runs, the benchmark driver.
+    """
+    session.install(*TEST_REQUIREMENTS, *editable(PACKAGES))
+    session.run(
+        "python",
+        "-m",
+        "pytest",
+        str(ROOT / "tests"),
+        *pytestArgs(session),
+        env=twistedPeer(session),
+    )
 
 
 @nox.session(python=PYTHON)

@@ -225,6 +225,51 @@ def test_sigintStopsGracefullyAndLogLevelFilters(
     assert "received SIGINT" not in fg.read()
 
 
+SLOW_START_TAC = textwrap.dedent(
+    """
+    import os, time
+    from fw.application import service
+
+    class SlowStart(service.Service):
+        def startService(self):
+            super().startService()
+            print("starting", flush=True)
+            deadline = time.monotonic() + 10
+            while not os.path.exists("go") and time.monotonic() < deadline:
+                time.sleep(0.01)
+
+        def stopService(self):
+            super().stopService()
+            with open("stopped.txt", "w") as f:
+                f.write("stopped")
+
+    application = service.Application("slow")
+    SlowStart().setServiceParent(application)
+    """
+)
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["INT", "TERM"])
+def test_stopSignalWhileStartingStopsOnceRunning(
+    tmp_path: Path, foreground: Callable[..., Foreground], signum: int
+) -> None:
+    """
+    A stop signal that arrives while services start (before the reactor's
+    handlers exist) is not lost, nor a ``KeyboardInterrupt`` traceback: fwd
+    finishes starting, then stops gracefully.
+    """
+    (tmp_path / "slow.tac").write_text(SLOW_START_TAC)
+    fg = foreground(["-n", "-y", "slow.tac"], tmp_path)
+    fg.waitForText("starting")
+    fg.proc.send_signal(signum)
+    (tmp_path / "go").touch()
+    assert fg.proc.wait(10) == 0
+    output = fg.read()
+    assert f"{signal.Signals(signum).name} received while starting: stopping" in output
+    assert "Traceback" not in output
+    assert (tmp_path / "stopped.txt").read_text() == "stopped"
+
+
 def test_daemonPidfileLogfileAndRefusalToStartTwice(tmp_path: Path, daemons: list[int]) -> None:
     (tmp_path / "finger.tac").write_text(FINGER_TAC)
     run = tmp_path / "run"

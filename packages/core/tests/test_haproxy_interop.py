@@ -217,9 +217,8 @@ def test_haproxy(
 ) -> None:
     """HAProxy in front of an fw server: send-proxy (v1) and send-proxy-v2 with TLVs."""
     haproxy = requirePeer("haproxy")
-    port = reactor.listenTCP(
-        0, HAProxyWrappingFactory(Factory.forProtocol(Reporter)), interface="127.0.0.1"
-    )
+    wrapper = HAProxyWrappingFactory(Factory.forProtocol(Reporter))
+    port = reactor.listenTCP(0, wrapper, interface="127.0.0.1")
     back = port.getHost().port
     front1, front2 = freePort(), freePort()
     config = tmp_path / "haproxy.cfg"
@@ -274,7 +273,12 @@ backend v2
                 localPort, answer = await ask(reactor, front)
                 results.append((localPort, parse(answer)))
             await port.stopListening()
-            await later(reactor, 0.05)
+            # HAProxy may still hold back-end connections (the readiness
+            # probes above made some): wait until it has closed them all.
+            for _ in range(200):
+                if not wrapper.protocols:
+                    break
+                await later(reactor, 0.05)
             return results
 
         (port1, seen1), (port2, seen2) = runReactor(reactor, go, timeout=20)

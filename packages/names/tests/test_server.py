@@ -14,12 +14,13 @@ from typing import Any
 import dns.edns
 import dns.flags
 import dns.message
+import dns.opcode
 import dns.query
 import dns.rcode
 import dns.rdatatype
 import dns.zone
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from fw.internet.task import Clock
@@ -402,6 +403,13 @@ def checkAnswered(proto: Any, data: bytes) -> None:
     assert len(proto.transport.written) <= 1
     for reply in proto.transport.written:
         assert len(reply) <= 512
+        if dns.opcode.from_flags(int.from_bytes(reply[2:4], "big")) == dns.opcode.UPDATE:
+            # dnspython reads an UPDATE's question as its zone and insists
+            # that it be an SOA; the server echoes whatever zone it got, so
+            # read that reply with a plain header-and-question parse.
+            plain = bytearray(reply)
+            plain[2] &= 0x87  # opcode QUERY, other flags kept
+            reply = bytes(plain)
         parsed = dns.message.from_wire(reply, question_only=True)
         assert parsed.flags & dns.flags.QR
         assert parsed.id == int.from_bytes(data[:2], "big")
@@ -424,6 +432,7 @@ QUERY_WIRE = dns.message.make_query("www.example.com", "A", use_edns=0).to_wire(
     ),
     st.integers(0, len(QUERY_WIRE)),
 )
+@example(flips=[(2, 40)], cut=44)  # opcode UPDATE, zone of type A: answered NOTIMP
 @settings(
     max_examples=250, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )

@@ -7,7 +7,9 @@ database.
 from __future__ import annotations
 
 import http.client
+import tempfile
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -38,11 +40,21 @@ class FakeUsers:
 
 
 @pytest.fixture
-def users(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> FakeUsers:
-    fake = FakeUsers(tmp_path, ["alice", "bob"])
-    (tmp_path / "alice" / "public_html").mkdir(parents=True)
-    (tmp_path / "alice" / "public_html" / "index.html").write_bytes(b"alice's page")
-    (tmp_path / "bob").mkdir()
+def homes() -> Iterator[Path]:
+    """
+    A short directory for the users' homes: a UNIX socket's path must fit in
+    107 bytes, which pytest's ``tmp_path`` under a deep checkout may not.
+    """
+    with tempfile.TemporaryDirectory(prefix="fw-homes-") as path:
+        yield Path(path)
+
+
+@pytest.fixture
+def users(homes: Path, monkeypatch: pytest.MonkeyPatch) -> FakeUsers:
+    fake = FakeUsers(homes, ["alice", "bob"])
+    (homes / "alice" / "public_html").mkdir(parents=True)
+    (homes / "alice" / "public_html" / "index.html").write_bytes(b"alice's page")
+    (homes / "bob").mkdir()
     monkeypatch.setattr(distrib, "pwd", fake)
     return fake
 
@@ -144,7 +156,9 @@ def test_personalDefaultsToHomeSocket(monkeypatch: pytest.MonkeyPatch, tmp_path:
     assert explicit["listen"] == ["tcp:0:interface=127.0.0.1"]
 
 
-def test_personalServerReachedThroughUserDirectory(users: FakeUsers, tmp_path: Path) -> None:
+def test_personalServerReachedThroughUserDirectory(
+    users: FakeUsers, homes: Path, tmp_path: Path
+) -> None:
     """
     Bob publishes a site with ``--personal`` on ``~bob/.fwd-web-pb``; a
     ``--user`` front server on loopback answers ``/bob.fwd/`` from it, for
@@ -153,7 +167,7 @@ def test_personalServerReachedThroughUserDirectory(users: FakeUsers, tmp_path: P
     site = tmp_path / "bobsite"
     site.mkdir()
     (site / "hello.txt").write_bytes(b"hello from bob")
-    socketPath = tmp_path / "bob" / ".fwd-web-pb"
+    socketPath = homes / "bob" / ".fwd-web-pb"
     personal = tap.makeService(
         parse("--personal", "--listen", f"unix:{socketPath}", "--path", str(site))
     )

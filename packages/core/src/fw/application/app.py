@@ -26,6 +26,7 @@ from __future__ import annotations
 import os
 import signal
 import sys
+import threading
 import traceback
 from collections.abc import Iterator
 from typing import Any, ClassVar, TextIO
@@ -495,6 +496,40 @@ class ApplicationRunner:
             staleMessage = posix.checkPID(config["pidfile"])
         except posix.AlreadyRunning as e:
             return self._error(str(e))
+        self._holdStopSignals()
+        try:
+            return self._run(config, staleMessage)
+        finally:
+            self._releaseStopSignals()
+
+    def _holdStopSignals(self) -> None:
+        """
+        Until the reactor runs (and installs its own handlers), remember a
+        SIGINT or SIGTERM instead of dying with ``KeyboardInterrupt`` in
+        the middle of starting services; :meth:`_running` acts on it.
+        """
+        self._heldSignals: list[int] = []
+        self._previousHandlers: dict[int, Any] = {}
+
+        def hold(signum: int, frame: Any) -> None:
+            self._heldSignals.append(signum)
+
+        self._hold = hold
+        if threading.current_thread() is not threading.main_thread():
+            return  # only the main thread may set handlers (nor receives signals)
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            self._previousHandlers[signum] = signal.signal(signum, hold)
+
+    def _releaseStopSignals(self) -> None:
+        """
+        Put back the handlers replaced by :meth:`_holdStopSignals` wherever
+        ours is still installed (the reactor's, once it runs, stay).
+        """
+        for signum, handler in self._previousHandlers.items():
+            if signal.getsignal(signum) is self._hold:
+                signal.signal(signum, handler)
+
+    def _run(self, config: ServerOptions, staleMessage: str | None) -> int:
         try:
             self.application = getApplication(config)
         except (Exception, SystemExit) as e:  # noqa: BLE001 - any error in user code is reported
@@ -563,8 +598,13 @@ class ApplicationRunner:
         status, self._status = self._status, None
         if status is not None:
             status.success()
+        self._releaseStopSignals()
         self._installSignals()
         _log.info("started; process {pid}", pid=os.getpid())
+        if self._heldSignals:
+            name = signal.Signals(self._heldSignals[0]).name
+            _log.info("{signal} received while starting: stopping", signal=name)
+            self.reactor.stop()
 
     def _installSignals(self) -> None:
         reactor = self.reactor
