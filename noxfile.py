@@ -15,6 +15,7 @@ import re
 import shutil
 import sys
 import tarfile
+import tempfile
 import tomllib
 import zipfile
 from pathlib import Path
@@ -169,6 +170,27 @@ def twistedPeer(session: nox.Session) -> dict[str, str]:
     return {"FW_TWISTED_PYTHON": str(python)}
 
 
+def runPytest(session: nox.Session, *paths: str) -> None:
+    """Run pytest on ``paths`` (its configured test paths by default).
+
+    The tests get a short temporary directory of their own: nox's default,
+    inside ``.nox/<session>``, can make a UNIX socket's path in a test's
+    ``tmp_path`` longer than the 107 bytes that AF_UNIX allows.
+    """
+    tmp = tempfile.mkdtemp(prefix="fw-tests-")
+    try:
+        session.run(
+            "python",
+            "-m",
+            "pytest",
+            *paths,
+            *pytestArgs(session),
+            env={**twistedPeer(session), "TMPDIR": tmp},
+        )
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
 @nox.session(python=PYTHON)
 def tests(session: nox.Session) -> None:
     """Every distribution installed (editable) and the whole test suite.
@@ -178,7 +200,7 @@ def tests(session: nox.Session) -> None:
     its installed wheel in ``isolated``.
     """
     session.install(*TEST_REQUIREMENTS, *editable(PACKAGES))
-    session.run("python", "-m", "pytest", *pytestArgs(session), env=twistedPeer(session))
+    runPytest(session)
 
 
 @nox.session(python=PYTHON, tags=["ci"])
@@ -189,14 +211,7 @@ def repository(session: nox.Session) -> None:
     docs' examples, the demo that the README runs, the benchmark driver.
     """
     session.install(*TEST_REQUIREMENTS, *editable(PACKAGES))
-    session.run(
-        "python",
-        "-m",
-        "pytest",
-        str(ROOT / "tests"),
-        *pytestArgs(session),
-        env=twistedPeer(session),
-    )
+    runPytest(session, str(ROOT / "tests"))
 
 
 @nox.session(python=PYTHON)
@@ -208,14 +223,7 @@ def tests_package(session: nox.Session, package: str) -> None:
     declare.
     """
     session.install(*TEST_REQUIREMENTS, *editable(fwDependencies(package)))
-    session.run(
-        "python",
-        "-m",
-        "pytest",
-        str(ROOT / "packages" / package / "tests"),
-        *pytestArgs(session),
-        env=twistedPeer(session),
-    )
+    runPytest(session, str(ROOT / "packages" / package / "tests"))
 
 
 @nox.session(python=PYTHON, tags=["ci"])
@@ -342,7 +350,7 @@ def isolated(session: nox.Session, package: str) -> None:
     session.run("python", str(ROOT / "tools" / "check_installed.py"), distName(package))
     [tree] = (Path(session.create_tmp()) / "unpacked" / package).iterdir()
     session.chdir(tree)
-    session.run("python", "-m", "pytest", "tests", *pytestArgs(session), env=twistedPeer(session))
+    runPytest(session, "tests")
     if package != "core":
         # Uninstalling one distribution leaves the rest of the namespace intact.
         uninstall(session, distName(package))
