@@ -110,6 +110,19 @@ def fwDependencies(package: str) -> list[str]:
     return order
 
 
+def testDependencies(package: str) -> list[str]:
+    """
+    The fw packages that ``package``'s tests need besides its own
+    dependencies (its ``test`` dependency group, PEP 735), with theirs.
+    """
+    extra: list[str] = []
+    for req in pyproject(package).get("dependency-groups", {}).get("test", []):
+        m = re.match(r"fw-([a-z]+)", req)
+        if m:
+            extra += [p for p in fwDependencies(m.group(1)) if p not in extra]
+    return [p for p in extra if p not in fwDependencies(package)]
+
+
 def ownedPackages(package: str) -> list[str]:
     """The ``fw.<name>`` sub-packages a distribution owns (from its wheel target)."""
     wheel = pyproject(package)["tool"]["hatch"]["build"]["targets"]["wheel"]
@@ -222,7 +235,9 @@ def tests_package(session: nox.Session, package: str) -> None:
     This is what catches an import of a sibling the distribution does not
     declare.
     """
-    session.install(*TEST_REQUIREMENTS, *editable(fwDependencies(package)))
+    session.install(
+        *TEST_REQUIREMENTS, *editable(fwDependencies(package) + testDependencies(package))
+    )
     runPytest(session, str(ROOT / "packages" / package / "tests"))
 
 
@@ -348,6 +363,10 @@ def isolated(session: nox.Session, package: str) -> None:
         wheels.append(wheel)
     session.install(*map(str, wheels))
     session.run("python", str(ROOT / "tools" / "check_installed.py"), distName(package))
+    # What its tests need besides (fw-trial for fw-core's), built the same way.
+    testWheels = [buildOne(session, dep, outdir)[1] for dep in testDependencies(package)]
+    if testWheels:
+        session.install(*map(str, testWheels))
     [tree] = (Path(session.create_tmp()) / "unpacked" / package).iterdir()
     session.chdir(tree)
     runPytest(session, "tests")

@@ -1,4 +1,4 @@
-"""Fixtures for fw-core's tests: every reactor backend, and running one until a Deferred fires."""
+"""Fixtures for fw-core's tests: every reactor backend; fw-trial's plugin runs them."""
 
 from __future__ import annotations
 
@@ -102,62 +102,7 @@ def reactor(request: pytest.FixtureRequest) -> Iterator[Any]:
     gc.collect()
 
 
-class ReactorTimeout(AssertionError):
-    """The reactor ran past the test's time limit."""
-
-
-@pytest.fixture
-def runReactor() -> Callable[..., Any]:
-    """
-    ``runReactor(reactor, f, timeout=10)``: run ``reactor`` until the Deferred
-    (or coroutine) returned by ``f()`` fires, then stop it; return the result or
-    raise the failure.  Fails if the reactor is left with timers, readers or
-    writers of the test's making.
-    """
-    from fw.internet.defer import ensureDeferred, maybeDeferred
-
-    def run(reactor: Any, f: Callable[[], Any], timeout: float = 10) -> Any:
-        outcome: list[Any] = []
-        leftovers: list[str] = []
-
-        def finish(result: Any) -> None:
-            outcome.append(result)
-            # What the test left behind, before shutdown closes it all.
-            calls = [c for c in reactor.getDelayedCalls() if c is not guard]
-            if calls:
-                leftovers.append(f"pending delayed calls: {calls}")
-            if reactor.getReaders():
-                leftovers.append(f"readers: {reactor.getReaders()}")
-            if reactor.getWriters():
-                leftovers.append(f"writers: {reactor.getWriters()}")
-            if not reactor._stopped:
-                reactor.stop()
-
-        def timedOut() -> None:
-            outcome.append(ReactorTimeout(f"reactor still running after {timeout}s"))
-            reactor.stop()
-
-        def start() -> None:
-            d = maybeDeferred(f)
-            d.addCallback(lambda r: ensureDeferred(r) if hasattr(r, "__await__") else r)
-            d.addBoth(finish)
-
-        guard = reactor.callLater(timeout, timedOut)
-        reactor.callWhenRunning(start)
-        reactor.run(installSignalHandlers=False)
-        if guard.active():
-            guard.cancel()
-        assert outcome, "the reactor stopped before the test finished"
-        result = outcome[0]
-        if isinstance(result, ReactorTimeout):
-            raise result
-        if isinstance(result, BaseException):
-            raise result
-        from fw.python.failure import Failure
-
-        if isinstance(result, Failure):
-            result.raiseException()
-        assert not leftovers, "the test left reactor state behind: " + "; ".join(leftovers)
-        return result
-
-    return run
+# ``runReactor(reactor, f, timeout=10)``, which runs one of these reactors until
+# ``f``'s Deferred fires and checks what the test left behind and logged, is
+# fw-trial's pytest plugin's fixture: fw-core's tests need fw-trial installed
+# (fw-core's ``test`` extra).

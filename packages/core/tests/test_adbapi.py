@@ -312,6 +312,7 @@ def test_withoutReconnectTheDriverErrorIsKept(reactor: Any, runReactor: RunReact
         pool.close()
 
     runReactor(reactor, scenario)
+    assert runReactor.flushLoggedErrors()  # the failed rollback, logged
 
 
 def test_disconnectChecksTheThread() -> None:

@@ -290,3 +290,4 @@ def test_withoutReconnectARestartBreaksTheConnection(
         pool.close()
 
     runReactor(reactor, scenario, timeout=60)
+    assert runReactor.flushLoggedErrors()  # the broken connection, logged

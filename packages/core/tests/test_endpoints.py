@@ -332,6 +332,7 @@ def test_connectionMadeRaisingFailsTheDeferred(reactor: Any, runReactor: Any) ->
     with capturedLogs():
         (failure,) = runReactor(reactor, go)
     assert failure.check(RuntimeError)
+    assert runReactor.flushLoggedErrors(RuntimeError)
 
 
 def test_halfCloseablePassesThroughTheWrapper(reactor: Any, runReactor: Any) -> None:

@@ -246,6 +246,7 @@ def test_errorEscapingDispatchIsLogged(gireactor: GIReactor, runReactor: Any) ->
         b.close()
     failures = [e["log_failure"] for e in events if e.get("log_failure") is not None]
     assert [f.type for f in failures] == [RuntimeError]
+    assert len(runReactor.flushLoggedErrors(RuntimeError)) == 1
     assert gireactor.getReaders() == []
 
 

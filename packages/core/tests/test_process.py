@@ -747,6 +747,7 @@ def test_errorInOutReceivedClosesOnlyThatPipe(reactor: Any, runReactor: Any) -> 
         e.get("log_failure") is not None and e["log_failure"].check(RuntimeError) for e in events
     )
     assert p.events[-1] == "ended"
+    assert runReactor.flushLoggedErrors(RuntimeError)
 
 
 def test_errorsInProcessCallbacksAreLogged(reactor: Any, runReactor: Any) -> None:
@@ -779,6 +780,8 @@ def test_errorsInProcessCallbacksAreLogged(reactor: Any, runReactor: Any) -> Non
         "in processExited",
         "in processEnded",
     } <= messages
+    logged = [e for e in events if e.get("log_failure")]
+    assert len(runReactor.flushLoggedErrors(RuntimeError)) == len(logged)
 
 
 def test_pullProducerOnStdin(reactor: Any, runReactor: Any) -> None:

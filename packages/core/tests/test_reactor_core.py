@@ -119,6 +119,7 @@ def test_timerErrorIsLoggedAndLoopContinues(reactor: Any, runReactor: Any) -> No
         assert runReactor(reactor, go) == "survived"
     failures = [e for e in events if e.get("log_failure") is not None]
     assert [f["log_failure"].type for f in failures] == [ZeroDivisionError]
+    assert len(runReactor.flushLoggedErrors(ZeroDivisionError)) == 1
 
 
 def test_secondsIsMonotonic(reactor: Any) -> None:
@@ -186,6 +187,7 @@ def test_failingTriggerIsLogged(reactor: Any, runReactor: Any) -> None:
         runReactor(reactor, lambda: succeed(None))
     assert ran == ["after"]
     assert any(e.get("log_failure") is not None for e in events)
+    assert len(runReactor.flushLoggedErrors(RuntimeError)) == 1
 
 
 def test_unknownPhaseRefused(reactor: Any) -> None:

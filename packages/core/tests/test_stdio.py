@@ -426,3 +426,4 @@ def test_protocolErrorIsLogged(reactor: Any, runReactor: Any, pipes: Pipes) -> N
         (reason,) = runReactor(reactor, go)
     assert any(e.get("log_failure") is not None for e in events)
     assert reason.check(RuntimeError)
+    assert runReactor.flushLoggedErrors(RuntimeError)

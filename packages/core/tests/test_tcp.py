@@ -361,6 +361,7 @@ def test_errorInDataReceivedCostsOnlyThatConnection(reactor: Any, runReactor: An
     assert goodData == b"good"
     logged = [e["log_failure"] for e in events if e.get("log_failure") is not None]
     assert [f.type for f in logged] == [ValueError]
+    assert len(runReactor.flushLoggedErrors(ValueError)) == 1
 
 
 def test_pushProducerIsPausedBySlowReader(reactor: Any, runReactor: Any) -> None:

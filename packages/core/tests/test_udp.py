@@ -440,6 +440,7 @@ def test_errorInDatagramReceivedIsLoggedAndCostsOnlyThatDatagram(
         assert runReactor(reactor, go) == b"good"
     logged = [e["log_failure"] for e in events if e.get("log_failure") is not None]
     assert [f.type for f in logged] == [ValueError]
+    assert len(runReactor.flushLoggedErrors(ValueError)) == 1
 
 
 def test_stopListeningFromDatagramReceived(reactor: Any, runReactor: Any) -> None:

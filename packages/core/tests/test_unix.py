@@ -709,6 +709,7 @@ def test_receiverErrorClosesTheRestAndOnlyThatConnection(
     assert fdCount() == before
     logged = [e["log_failure"] for e in events if e.get("log_failure") is not None]
     assert [f.type for f in logged] == [ValueError]
+    assert len(runReactor.flushLoggedErrors(ValueError)) == 1
 
 
 def test_adoptedDescriptors(reactor: Any, runReactor: Any, sockDir: str) -> None:

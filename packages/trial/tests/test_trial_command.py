@@ -320,3 +320,86 @@ def test_pluginCanBeDisabled(pluginSample: Path) -> None:
     run = pytestRun("-p", "no:fw_trial", "-k", "coroutine", cwd=pluginSample)
     assert run.returncode != 0
     assert "async def functions are not natively supported" in run.stdout
+
+
+RUN_REACTOR_SAMPLE = """
+import pytest
+from fw.internet import defer, task
+from fw.internet.selectreactor import SelectReactor
+from fw.internet.pollreactor import PollReactor
+from fw.python import log
+
+
+@pytest.fixture(params=[SelectReactor, PollReactor], ids=["select", "poll"])
+def reactor(request):
+    return request.param()
+
+
+def test_result(reactor, runReactor):
+    async def go():
+        return await task.deferLater(reactor, 0.001, lambda: 7)
+
+    assert runReactor(reactor, go) == 7
+    assert not reactor.running
+
+
+def test_shutdownTriggersRun(reactor, runReactor):
+    ran = []
+    reactor.addSystemEventTrigger("before", "shutdown", ran.append, "before")
+    runReactor(reactor, lambda: defer.succeed(None))
+    assert ran == ["before"]
+
+
+def test_failureRaised(reactor, runReactor):
+    def go():
+        return defer.fail(KeyError("raised"))
+
+    with pytest.raises(KeyError):
+        runReactor(reactor, go)
+
+
+def test_leftTimer(reactor, runReactor):
+    def go():
+        reactor.callLater(100, lambda: None)
+        return defer.succeed(None)
+
+    runReactor(reactor, go)
+
+
+def test_timesOut(reactor, runReactor):
+    runReactor(reactor, defer.Deferred, timeout=0.05)
+
+
+def test_loggedErrorUnflushed(reactor, runReactor):
+    runReactor(reactor, lambda: defer.succeed(log.err(ValueError("logged"))))
+
+
+def test_loggedErrorFlushed(reactor, runReactor):
+    runReactor(reactor, lambda: defer.succeed(log.err(ValueError("logged"))))
+    assert len(runReactor.flushLoggedErrors(ValueError)) == 1
+"""
+
+
+def test_runReactorFixture(tmp_path: Path) -> None:
+    """``runReactor`` runs a reactor the test chose, with trial's checks."""
+    (tmp_path / "pytest.ini").write_text("[pytest]\naddopts = -p no:cacheprovider\n")
+    (tmp_path / "test_run.py").write_text(RUN_REACTOR_SAMPLE)
+    run = pytestRun("-v", "-p", "no:xdist", cwd=tmp_path)
+    outcomes = dict(re.findall(r"::(\w+\[\w+\]) (PASSED|FAILED|ERROR)", run.stdout))
+    expected = {
+        "test_result": "PASSED",
+        "test_shutdownTriggersRun": "PASSED",
+        "test_failureRaised": "PASSED",
+        "test_leftTimer": "FAILED",
+        "test_timesOut": "FAILED",
+        "test_loggedErrorUnflushed": "ERROR",
+        "test_loggedErrorFlushed": "PASSED",
+    }
+    assert outcomes == {
+        f"{name}[{backend}]": outcome
+        for name, outcome in expected.items()
+        for backend in ("select", "poll")
+    }, run.stdout
+    assert "the test left reactor state behind: pending delayed calls" in run.stdout
+    assert "ReactorTimeout: reactor still running after 0.05s" in run.stdout
+    assert "error(s) logged while the reactor ran and not flushed" in run.stdout

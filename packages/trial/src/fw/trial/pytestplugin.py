@@ -10,6 +10,10 @@ fw-trial's pytest plugin (the ``pytest11`` entry point ``fw_trial``).
   run on the global fw reactor until they finish, with the same checks and
   a ``timeout`` attribute (120 s by default).
 
+- The ``runReactor`` fixture (:class:`ReactorRunner`) runs a reactor of the
+  test's own choosing until a Deferred finishes, with the same checks: fw's
+  own suites use it to run each test on every reactor backend.
+
 ``--fw-reactor NAME`` installs the reactor called ``NAME`` (as ``trial -r``
 does) when pytest starts; without it, the platform's default reactor (epoll
 on Linux) is installed the first time a test needs one.  Other tests are
@@ -33,6 +37,8 @@ import fw.python.failure
 import fw.trial.util
 
 __all__ = [
+    "ReactorRunner",
+    "ReactorTimeout",
     "TrialTestCaseCollector",
     "TrialTestItem",
 ]
@@ -275,3 +281,116 @@ def _runOnReactor(
         raise BaseExceptionGroup(
             f"{len(problems)} errors in {description}", [p.value for p in problems]
         )
+
+
+# -- running a reactor of the test's choosing: the runReactor fixture
+
+
+class ReactorTimeout(AssertionError):
+    """:class:`ReactorRunner`: the reactor ran past the time limit."""
+
+
+class ReactorRunner:
+    """
+    What the ``runReactor`` fixture gives a test: run a reactor of the
+    test's choosing (not the global one: a new reactor of each backend, say)
+    until a Deferred finishes.
+
+    ``runReactor(reactor, f, timeout=10)`` runs ``reactor``, which must not
+    be running, calls ``f()`` once it runs, waits until the Deferred or
+    coroutine that ``f`` returns finishes, stops the reactor (its shutdown
+    triggers run), and returns the result or raises the failure.  It fails
+    the test when:
+
+    - ``f`` has not finished after ``timeout`` seconds
+      (:class:`ReactorTimeout`);
+    - the reactor is left with delayed calls, readers or writers that the
+      test made (they are reported before shutdown closes them);
+    - an error was logged (``log.err``, ``Logger.failure``) while the
+      reactor ran and the test did not take it with
+      :meth:`flushLoggedErrors`: checked when the test ends, as trial
+      does.
+    """
+
+    def __init__(self) -> None:
+        from fw.trial._synctest import _LogObserver
+
+        self._observer = _LogObserver()
+
+    def __call__(self, reactor: Any, f: Any, timeout: float = 10.0) -> Any:
+        from fw.internet.defer import ensureDeferred, maybeDeferred
+        from fw.internet.error import ReactorNotRunning
+        from fw.python.failure import Failure
+
+        outcome: list[Any] = []
+        leftovers: list[str] = []
+
+        def finish(result: Any) -> None:
+            outcome.append(result)
+            # What the test left behind, before shutdown closes it all.
+            calls = [c for c in reactor.getDelayedCalls() if c is not guard]
+            if calls:
+                leftovers.append(f"pending delayed calls: {calls}")
+            if reactor.getReaders():
+                leftovers.append(f"readers: {reactor.getReaders()}")
+            if reactor.getWriters():
+                leftovers.append(f"writers: {reactor.getWriters()}")
+            try:
+                reactor.stop()
+            except ReactorNotRunning:
+                pass  # the test stopped it itself
+
+        def timedOut() -> None:
+            outcome.append(ReactorTimeout(f"reactor still running after {timeout}s"))
+            reactor.stop()
+
+        def awaited(result: Any) -> Any:
+            return ensureDeferred(result) if inspect.iscoroutine(result) else result
+
+        def start() -> None:
+            maybeDeferred(f).addCallback(awaited).addBoth(finish)
+
+        guard = reactor.callLater(timeout, timedOut)
+        reactor.callWhenRunning(start)
+        self._observer.install()
+        try:
+            reactor.run(installSignalHandlers=False)
+        finally:
+            self._observer.remove()
+        if guard.active():
+            guard.cancel()
+        if not outcome:
+            raise AssertionError("the reactor stopped before the test finished")
+        result = outcome[0]
+        if isinstance(result, Failure):  # before BaseException: a Failure is one too
+            result.raiseException()
+        if isinstance(result, BaseException):
+            raise result
+        if leftovers:
+            raise AssertionError("the test left reactor state behind: " + "; ".join(leftovers))
+        return result
+
+    def flushLoggedErrors(self, *errorTypes: type[BaseException]) -> list[Any]:
+        """
+        Take the errors of ``errorTypes`` (all, with none given) logged while
+        the reactor ran, so that they do not fail the test; return them as
+        :class:`~fw.python.failure.Failure` objects.
+        """
+        return self._observer.flushErrors(*errorTypes)
+
+    def _checkLoggedErrors(self) -> None:
+        left = self._observer.flushErrors()
+        if left:
+            described = "\n".join(f.getTraceback() for f in left)
+            raise AssertionError(
+                f"{len(left)} error(s) logged while the reactor ran and not flushed "
+                f"(runReactor.flushLoggedErrors):\n{described}"
+            )
+
+
+@pytest.fixture
+def runReactor() -> Iterator[ReactorRunner]:
+    """A :class:`ReactorRunner`: ``runReactor(reactor, f, timeout=10)``."""
+    runner = ReactorRunner()
+    yield runner
+    runner._checkLoggedErrors()
