@@ -14,8 +14,11 @@ connections open between requests::
     response = await agent.request(b"GET", b"https://example.com/")
     body = await readBody(response)
 
-HTTPS servers are verified (chain and host name) by default.  The
-connection speaks HTTP/1.1; HTTP/2 is not offered yet.  For a shorter API
+HTTPS servers are verified (chain and host name) by default.  Over https
+the agent offers HTTP/2 by ALPN (with the ``h2`` library, fw-web's
+``http2`` extra) and speaks it when the server chooses it, multiplexing
+concurrent requests to one origin on one pooled connection; otherwise it
+speaks HTTP/1.1.  For a shorter API
 see :mod:`fw.web.treq`.
 """
 
@@ -28,6 +31,13 @@ from fw.web._client_agent import (
     HTTPConnectionPool,
     ProxyAgent,
     ProxyTunnelError,
+)
+from fw.web._client_http2 import (
+    HTTP2ConnectionTerminated,
+    HTTP2HeadersTooLarge,
+    HTTP2ProtocolError,
+    HTTP2RequestRefused,
+    HTTP2StreamReset,
 )
 from fw.web._client_wrappers import (
     BrowserLikeRedirectAgent,
@@ -79,6 +89,11 @@ __all__ = [
     "CookieAgent",
     "FileBodyProducer",
     "GzipDecoder",
+    "HTTP2ConnectionTerminated",
+    "HTTP2HeadersTooLarge",
+    "HTTP2ProtocolError",
+    "HTTP2RequestRefused",
+    "HTTP2StreamReset",
     "HTTP11ClientProtocol",
     "HTTPConnectionPool",
     "IAgent",
