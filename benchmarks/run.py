@@ -32,6 +32,9 @@ CPU-second of the client.  HTTP benchmarks run ``net/http_server.py``
 pinned to CPU 0 and ``wrk`` pinned to CPU 1.  The DNS benchmark runs
 ``net/dns_server.py`` (an authoritative server for a small zone, over UDP)
 pinned to CPU 0 and ``dnsperf`` pinned to CPU 1, for ``--duration`` seconds.
+The trial benchmarks write the same suite of 450 trial test cases for fw and
+for Twisted (``trial/suite.py``) and time one ``trial`` run over it, serial
+and with ``-j 2``, unpinned, on the wall clock.
 """
 
 from __future__ import annotations
@@ -84,7 +87,7 @@ class Benchmark:
     """One benchmark: what it runs, for whom, and what its numbers mean."""
 
     name: str
-    kind: str  # "net", "micro", "tls", "http" or "dns"
+    kind: str  # "net", "micro", "tls", "http", "dns" or "trial"
     unit: str
     impls: tuple[str, ...]
     description: str
@@ -227,6 +230,23 @@ BENCHMARKS = (
         "HTTP/1.1 hello world: wrk -t1 -c50, a new connection per request (Connection: close)",
         goals=(("fw/twisted", 1.5),),
         loadgen=("-H", "Connection: close"),
+    ),
+    Benchmark(
+        "trial_serial",
+        "trial",
+        "tests/s",
+        PAIR_IMPLS,
+        "trial on one process: 450 trial test cases of a few ms each (CPU work, "
+        "timer-fired Deferreds, callback chains), wall clock, unpinned",
+    ),
+    Benchmark(
+        "trial_j2",
+        "trial",
+        "tests/s",
+        PAIR_IMPLS,
+        "trial -j 2: the same suite on two worker processes, wall clock, unpinned; "
+        "against trial_serial it is the parallel speed-up on two cores",
+        serverMode="-j2",
     ),
     Benchmark(
         "dns_udp",
@@ -484,6 +504,39 @@ def runTls(bench: Benchmark, impl: str, settings: Settings) -> dict[str, Any]:
 # -- DNS servers, loaded by dnsperf
 
 
+def runTrial(bench: Benchmark, impl: str, settings: Settings) -> dict[str, Any]:
+    """One sample of a trial benchmark: a fresh suite and one ``trial`` run over it."""
+    module = {"fw": "fw.trial", "twisted": "twisted.trial"}[impl]
+    with tempfile.TemporaryDirectory(prefix="fw-bench-trial-") as directory:
+        made = subprocess.run(
+            [settings.python, str(HERE / "trial" / "suite.py"), directory, impl],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        tests = int(made.stdout)
+        command = [settings.python, "-m", module, "--temp-directory", "_trial_temp"]
+        if bench.serverMode == "-j2":
+            command += ["-j", "2"]
+        command.append("benchsuite")
+        coresBefore = coreTimes()
+        started = time.monotonic()
+        result = subprocess.run(
+            command, cwd=directory, capture_output=True, text=True, timeout=600
+        )
+        wall = time.monotonic() - started
+        coresAfter = coreTimes()
+    summary = f"PASSED (successes={tests})"
+    if result.returncode != 0 or summary not in result.stdout:
+        raise SampleError(f"{impl} trial did not say {summary}: {result.stdout[-1500:]}")
+    return {
+        "value": tests / wall,
+        "tests": tests,
+        "wall_seconds": wall,
+        "core_busy": coreBusy(coresBefore, coresAfter),
+    }
+
+
 def parseDnsperf(output: str) -> tuple[float, int, int]:
     """(queries per second, queries completed, errors) from dnsperf's report.
 
@@ -664,6 +717,8 @@ def runAll(
                         sample = runHttp(bench, impl, settings)
                     elif bench.kind == "dns":
                         sample = runDns(bench, impl, settings)
+                    elif bench.kind == "trial":
+                        sample = runTrial(bench, impl, settings)
                     else:
                         sample = runMicro(bench, impl, settings)
                 except Unavailable as e:
@@ -826,8 +881,27 @@ def report(
                 f"| {bench.name}, per server CPU-second | {' | '.join(cells)} | (no goal) |"
             )
         document["benchmarks"].append(entry)
+    speedUps = trialSpeedUps(results)
+    if speedUps:
+        document["trial_j2_speed_up"] = speedUps
+        ratioLines += [
+            "",
+            "trial -j 2 over serial trial (same suite, two cores): "
+            + ", ".join(f"{impl} {value:.2f}x" for impl, value in speedUps.items()),
+        ]
     text = "\n".join([*lines, "", *ratioLines])
     return text, document
+
+
+def trialSpeedUps(results: dict[str, dict[str, Outcome]]) -> dict[str, float]:
+    """Median tests/s with ``-j 2`` over serial, per implementation measured both ways."""
+    serial, parallel = results.get("trial_serial", {}), results.get("trial_j2", {})
+    found = {}
+    for impl in serial.keys() & parallel.keys():
+        a, b = parallel[impl].values(), serial[impl].values()
+        if a and b:
+            found[impl] = statistics.median(a) / statistics.median(b)
+    return dict(sorted(found.items()))
 
 
 def parseArguments(argv: Sequence[str] | None) -> argparse.Namespace:

@@ -338,3 +338,49 @@ def test_driverDnsRow(tmp_path: Path) -> None:
     assert sample["loadgen_errors"] == 0, sample["dnsperf"]
     assert 0 <= sample["server_cpu"] <= 1.5
     assert 0 <= sample["loadgen_cpu"] <= 1.5
+
+
+def test_driverTrialRows(tmp_path: Path) -> None:
+    """
+    The trial rows: fw's ``trial`` runs the generated suite serially and with
+    ``-j 2``, every test passing, and the report gives the speed-up.
+    """
+    output = tmp_path / "results.json"
+    result = subprocess.run(
+        [
+            sys.executable,
+            str(BENCHMARKS / "run.py"),
+            "--quick",
+            "--impls",
+            "fw",
+            "--only",
+            "trial_serial,trial_j2",
+            "--json",
+            str(output),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        cwd=tmp_path,
+    )
+    assert result.returncode == 0, result.stderr
+    document = json.loads(output.read_text())
+    for entry in document["benchmarks"]:
+        (sample,) = entry["results"]["fw"]["samples"]
+        assert sample["tests"] == 450
+        assert sample["value"] == pytest.approx(sample["tests"] / sample["wall_seconds"])
+    assert set(document["trial_j2_speed_up"]) == {"fw"}
+    assert "trial -j 2 over serial trial (same suite, two cores): fw " in result.stdout
+
+
+def test_trialSpeedUps() -> None:
+    run = loadRunModule()
+
+    def outcome(*values: float) -> Any:
+        return run.Outcome(samples=[{"value": v} for v in values])
+
+    results = {
+        "trial_serial": {"fw": outcome(100, 110, 90), "twisted": outcome(50)},
+        "trial_j2": {"fw": outcome(180, 200, 190), "twisted": outcome()},
+    }
+    assert run.trialSpeedUps(results) == {"fw": pytest.approx(1.9)}
