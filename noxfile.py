@@ -63,6 +63,8 @@ TEST_REQUIREMENTS = [
     "h2>=4.1",  # fw-web's http2 extra, and a raw HTTP/2 client in its tests
     "httpx[http2]>=0.27",  # an HTTP/2 client against fw.web
     "websockets>=13",  # WebSocket client and server against fw.web.websocket
+    "python-subunit>=1.4",  # fw-trial's subunit reporter, read back by subunit's parser
+    "coverage>=7",  # fw-trial's --coverage
 ]
 DOCS_REQUIREMENTS = [
     "sphinx>=8",

@@ -6,6 +6,7 @@ suites in ``selfsuite/`` give the same counts under trial (serial and
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
@@ -403,3 +404,52 @@ def test_runReactorFixture(tmp_path: Path) -> None:
     assert "the test left reactor state behind: pending delayed calls" in run.stdout
     assert "ReactorTimeout: reactor still running after 0.05s" in run.stdout
     assert "error(s) logged while the reactor ran and not flushed" in run.stdout
+
+
+def requireModule(name: str) -> None:
+    """Skip without the optional module ``name``; fail instead where CI installs it."""
+    if os.environ.get("FW_REQUIRE_PEERS") == "1":
+        __import__(name)
+    else:
+        pytest.importorskip(name)
+
+
+def test_subunitStreamReadBySubunit() -> None:
+    """``--reporter=subunit`` writes a stream that python-subunit's own parser reads back."""
+    requireModule("subunit")
+    import io
+    import unittest
+
+    from subunit import ProtocolTestCase
+
+    run = subprocess.run(
+        [
+            *(sys.executable, "-m", "fw.trial", "--temp-directory", str(_TEMP[0] / "subunit")),
+            *("--reporter=subunit", "outcomes", "calculus"),
+        ],
+        cwd=SELFSUITE,
+        capture_output=True,
+        timeout=TIMEOUT,
+    )
+    assert run.returncode == 1, run.stderr
+    result = unittest.TestResult()
+    ProtocolTestCase(io.BytesIO(run.stdout)).run(result)
+    assert result.testsRun == 42
+    assert len(result.failures) + len(result.errors) == 14
+    assert len(result.skipped) == 7
+    assert len(result.expectedFailures) == 2
+    assert len(result.unexpectedSuccesses) == 1
+
+
+def test_coverageReport() -> None:
+    """``--coverage`` measures the run with coverage.py and writes its report."""
+    requireModule("coverage")
+    temp = _TEMP[0] / "coverage"
+    run = trial("--coverage", "--temp-directory", str(temp), "calculus")
+    assert run.returncode == 0, run.stdout + run.stderr
+    report = (temp / "coverage.txt").read_text()
+    assert f"Coverage report written to {temp / 'coverage.txt'}" in run.stdout
+    # The code under test is measured, line by line: base_1 is fully covered.
+    (line,) = [row for row in report.splitlines() if "base_1.py" in row and "test" not in row]
+    assert line.split()[-1] == "100%"
+    assert report.splitlines()[-1].startswith("TOTAL")
