@@ -11,6 +11,7 @@ parametrized by its short name (``core``, ``web``...), so
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import sys
@@ -193,6 +194,9 @@ def runPytest(session: nox.Session, *paths: str) -> None:
     ``tmp_path`` longer than the 107 bytes that AF_UNIX allows.
     """
     tmp = tempfile.mkdtemp(prefix="fw-tests-")
+    # Others may pass through, as through /tmp: the PostgreSQL tests run the
+    # server as the postgres user in a directory of their own below it.
+    os.chmod(tmp, 0o755)
     try:
         session.run(
             "python",

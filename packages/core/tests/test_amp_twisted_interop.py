@@ -212,6 +212,8 @@ def test_twistedClientFwServer(
 
     output, errors, code = runReactor(reactor, lambda: ensureDeferred(scenario()), timeout=20)
     assert output.strip(), f"the Twisted client printed nothing; stderr: {errors}"
+    # The responder's undeclared error is logged on the server, as Twisted does.
+    assert len(runReactor.flushLoggedErrors(RuntimeError)) == 1
     results = json.loads(output.strip().splitlines()[-1])
     _assertAllPassed(results)
     assert code == 0, errors

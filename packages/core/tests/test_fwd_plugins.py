@@ -290,9 +290,10 @@ class Running:
             self.proc.kill()
             self.proc.wait()
         assert self.proc.stdout is not None
-        os.set_blocking(self.proc.stdout.fileno(), True)
-        self.output += self.proc.stdout.read()
-        self.proc.stdout.close()
+        if not self.proc.stdout.closed:  # stopped once already (a start-up failure)
+            os.set_blocking(self.proc.stdout.fileno(), True)
+            self.output += self.proc.stdout.read()
+            self.proc.stdout.close()
         return self.output.decode()
 
 

@@ -190,6 +190,13 @@ def test_twistedClientFwServer(
 
     output, errors, code = runReactor(reactor, lambda: ensureDeferred(scenario()), timeout=40)
     assert output.strip(), f"the Twisted client printed nothing; stderr: {errors}"
+    # What the Twisted client provoked is logged on the server, as Twisted does:
+    # the crashing remote method, the missing one, the refused login.
+    from fw.cred.error import UnauthorizedLogin
+    from fw.spread.flavors import NoSuchMethod
+
+    logged = runReactor.flushLoggedErrors(ZeroDivisionError, NoSuchMethod, UnauthorizedLogin)
+    assert len(logged) == 3
     results = json.loads(output.strip().splitlines()[-1])
     _assertAllPassed(results)
     assert code == 0, errors
