@@ -58,6 +58,8 @@ from fw.web.client import (
 from fw.web.http_headers import Headers
 from fw.web.iweb import UNKNOWN_LENGTH
 from fw.web.resource import Resource
+from fw.web.test._streaming import Hang, Pusher, SlowUpload
+from fw.web.test._threadedsite import ServerThread
 
 pytestmark = pytest.mark.timeout(30)
 
@@ -265,21 +267,6 @@ class Hello(Resource):
         return b"got %d" % len(request.content.read())
 
 
-class Hang(Resource):
-    isLeaf = True
-
-    def __init__(self, state: dict[str, Any]) -> None:
-        super().__init__()
-        self.state = state
-
-    def render_GET(self, request: Any) -> int:
-        def lost(_: Any) -> None:
-            self.state["lost"] = self.state.get("lost", 0) + 1
-
-        request.notifyFinish().addErrback(lost)
-        return server.NOT_DONE_YET
-
-
 class Reset(Resource):
     isLeaf = True
 
@@ -288,130 +275,25 @@ class Reset(Resource):
         return server.NOT_DONE_YET
 
 
-class Pusher(Resource):
-    """Streams 4 MiB through a push producer, recording pauses."""
-
-    isLeaf = True
-
-    def __init__(self, reactor: Any, state: dict[str, Any]) -> None:
-        super().__init__()
-        self.reactor = reactor
-        self.state = state
-
-    def render_GET(self, request: Any) -> int:
-        state = self.state
-        state.update(pauses=0, sent=0, paused=False)
-        reactor = self.reactor
-
-        class Producer:
-            def pauseProducing(self) -> None:
-                state["pauses"] += 1
-                state["paused"] = True
-
-            def resumeProducing(self) -> None:
-                state["paused"] = False
-                reactor.callLater(0, step)
-
-            def stopProducing(self) -> None:
-                state["stopped"] = True
-
-        def step() -> None:
-            while not state["paused"] and state["sent"] < len(BIG):
-                request.write(b"z" * 16384)
-                state["sent"] += 16384
-            if state["sent"] >= len(BIG) and not state.get("done"):
-                state["done"] = True
-                request.unregisterProducer()
-                request.finish()
-
-        request.registerProducer(Producer(), True)
-        reactor.callLater(0, step)
-        return server.NOT_DONE_YET
-
-
-class SlowUpload(Resource):
-    """Takes its body as it arrives, holding the upload back for 0.2 s at first."""
-
-    isLeaf = True
-    streamingRequestBody = True
-
-    def __init__(self, reactor: Any) -> None:
-        super().__init__()
-        self.reactor = reactor
-
-    def render_POST(self, request: Any) -> int:
-        reactor = self.reactor
-
-        class Body:
-            received = 0
-            transport: Any = None
-
-            def makeConnection(self, transport: Any) -> None:
-                self.transport = transport
-
-            def dataReceived(self, data: bytes) -> None:
-                if not self.received:
-                    self.transport.pauseProducing()
-                    reactor.callLater(0.2, self.transport.resumeProducing)
-                self.received += len(data)
-
-            def connectionLost(self, reason: Any) -> None:
-                request.write(b"got %d" % self.received)
-                request.finish()
-
-        request.deliverBody(Body())
-        return server.NOT_DONE_YET
-
-
-class FwServer:
-    """fw's Site on 127.0.0.1 (TLS with ALPN, or clear text) in a thread of its own."""
+class FwServer(ServerThread):
+    """fw's Site for these tests on 127.0.0.1 (TLS with ALPN, or clear text), in a thread."""
 
     def __init__(self, tls: Any, timeOut: float | None = None) -> None:
-        self.reactor = EPollReactor()
-        self.tls = tls
-        self.timeOut = timeOut
+        super().__init__(self.makeTree, tls, timeOut)
         self.state: dict[str, Any] = {}
 
-    def __enter__(self) -> FwServer:
-        ready = threading.Event()
+    def makeTree(self, reactor: Any) -> Resource:
+        root = Resource()
+        root.putChild(b"hello", Hello(self.state))
+        root.putChild(b"hang", Hang(self.state))
+        root.putChild(b"reset", Reset())
+        root.putChild(b"push", Pusher(reactor, self.state, size=len(BIG)))
+        root.putChild(b"upload", SlowUpload(reactor, pause=0.2))
+        root.putChild(b"big", static.Data(BIG, "application/octet-stream"))
+        return root
 
-        def setup() -> None:
-            root = Resource()
-            root.putChild(b"hello", Hello(self.state))
-            root.putChild(b"hang", Hang(self.state))
-            root.putChild(b"reset", Reset())
-            root.putChild(b"push", Pusher(self.reactor, self.state))
-            root.putChild(b"upload", SlowUpload(self.reactor))
-            root.putChild(b"big", static.Data(BIG, "application/octet-stream"))
-            site = server.Site(root, reactor=self.reactor)
-            if self.timeOut is not None:
-                site.timeOut = self.timeOut
-            if self.tls is None:
-                self.port = self.reactor.listenTCP(0, site, interface="127.0.0.1")
-            else:
-                self.port = self.reactor.listenSSL(0, site, self.tls, interface="127.0.0.1")
-            ready.set()
-
-        self.reactor.callWhenRunning(setup)
-        self.thread = threading.Thread(
-            target=self.reactor.run, kwargs={"installSignalHandlers": False}
-        )
-        self.thread.start()
-        assert ready.wait(10), "server did not start"
-        return self
-
-    def url(self, path: str) -> bytes:
-        scheme = "http" if self.tls is None else "https"
-        return f"{scheme}://127.0.0.1:{self.port.getHost().port}{path}".encode()
-
-    def __exit__(self, *exc: object) -> None:
-        def stop() -> None:
-            self.port.stopListening()
-            self.reactor.stop()
-
-        self.reactor.callFromThread(stop)
-        self.thread.join(10)
-        assert not self.thread.is_alive()
+    def url(self, path: str) -> bytes:  # type: ignore[override]
+        return super().url(path).encode()
 
 
 @pytest.fixture

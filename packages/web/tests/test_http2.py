@@ -30,9 +30,10 @@ import h2.events
 import h2.settings
 from hyperframe.frame import ContinuationFrame, HeadersFrame
 
-from fw.internet.epollreactor import EPollReactor
 from fw.web import server, static
 from fw.web.resource import Resource
+from fw.web.test._streaming import Hang, Pusher, SlowUpload
+from fw.web.test._threadedsite import ServerThread
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -53,154 +54,36 @@ class Hello(Resource):
         return b"got %d %s" % (len(data), request.getHeader(b"content-type") or b"-")
 
 
-class Hang(Resource):
-    """Never answers; remembers the requests that were lost."""
-
-    isLeaf = True
-
-    def __init__(self, state: dict[str, Any]) -> None:
-        super().__init__()
-        self.state = state
-
-    def render_GET(self, request: Any) -> int:
-        def lost(_: Any) -> None:
-            self.state["lost"] = self.state.get("lost", 0) + 1
-
-        request.notifyFinish().addErrback(lost)
-        return server.NOT_DONE_YET
-
-
-class Pusher(Resource):
-    """Streams 4 MiB through a push producer, recording pauses."""
-
-    isLeaf = True
-
-    def __init__(self, reactor: Any, state: dict[str, Any]) -> None:
-        super().__init__()
-        self.reactor = reactor
-        self.state = state
-
-    def render_GET(self, request: Any) -> int:
-        state = self.state
-        state.update(pauses=0, sent=0, paused=False)
-
-        class Producer:
-            def pauseProducing(self) -> None:
-                state["pauses"] += 1
-                state["paused"] = True
-
-            def resumeProducing(self) -> None:
-                state["paused"] = False
-                reactor.callLater(0, step)
-
-            def stopProducing(self) -> None:
-                state["stopped"] = True
-
-        reactor = self.reactor
-
-        def step() -> None:
-            while not state["paused"] and state["sent"] < 4 * 1024 * 1024:
-                request.write(b"z" * 16384)
-                state["sent"] += 16384
-            if state["sent"] >= 4 * 1024 * 1024 and not state.get("done"):
-                state["done"] = True
-                request.unregisterProducer()
-                request.finish()
-
-        request.registerProducer(Producer(), True)
-        reactor.callLater(0, step)
-        return server.NOT_DONE_YET
-
-
-class SlowUpload(Resource):
-    """Takes its body as it arrives, pausing the upload for 0.5 s at the first bytes."""
-
-    isLeaf = True
-    streamingRequestBody = True
-
-    def __init__(self, reactor: Any) -> None:
-        super().__init__()
-        self.reactor = reactor
-
-    def render_POST(self, request: Any) -> int:
-        reactor = self.reactor
-
-        class Body:
-            received = 0
-            transport: Any = None
-
-            def makeConnection(self, transport: Any) -> None:
-                self.transport = transport
-
-            def dataReceived(self, data: bytes) -> None:
-                if not self.received:
-                    self.transport.pauseProducing()
-                    reactor.callLater(0.5, self.transport.resumeProducing)
-                self.received += len(data)
-
-            def connectionLost(self, reason: Any) -> None:
-                request.write(b"got %d" % self.received)
-                request.finish()
-
-        request.deliverBody(Body())
-        return server.NOT_DONE_YET
-
-
-class ServerThread:
-    """A Site on 127.0.0.1 (plain, or TLS with ALPN) run by a reactor in a thread."""
+class H2Site(ServerThread):
+    """fw's Site for these tests, on 127.0.0.1 (plain, or TLS with ALPN), in a thread."""
 
     def __init__(self, tls: Any = None) -> None:
-        self.reactor = EPollReactor()
-        self.tls = tls
+        super().__init__(self.makeTree, tls)
         self.state: dict[str, Any] = {}
+        self.directory = tempfile.mkdtemp()
+        with open(os.path.join(self.directory, "big.bin"), "wb") as f:
+            f.write(BIG)
 
-    def __enter__(self) -> ServerThread:
-        ready = threading.Event()
-
-        def setup() -> None:
-            root = Resource()
-            root.putChild(b"hello", Hello())
-            root.putChild(b"hang", Hang(self.state))
-            root.putChild(b"upload", SlowUpload(self.reactor))
-            root.putChild(b"push", Pusher(self.reactor, self.state))
-            root.putChild(b"big", static.Data(BIG, "application/octet-stream"))
-            self.directory = tempfile.mkdtemp()
-            with open(os.path.join(self.directory, "big.bin"), "wb") as f:
-                f.write(BIG)
-            root.putChild(b"files", static.File(self.directory))
-            self.site = server.Site(root, reactor=self.reactor)
-            if self.tls is None:
-                self.port = self.reactor.listenTCP(0, self.site, interface="127.0.0.1")
-            else:
-                self.port = self.reactor.listenSSL(0, self.site, self.tls, interface="127.0.0.1")
-            ready.set()
-
-        self.reactor.callWhenRunning(setup)
-        self.thread = threading.Thread(
-            target=self.reactor.run, kwargs={"installSignalHandlers": False}
-        )
-        self.thread.start()
-        assert ready.wait(10), "server did not start"
-        return self
-
-    @property
-    def portNumber(self) -> int:
-        return int(self.port.getHost().port)
+    def makeTree(self, reactor: Any) -> Resource:
+        root = Resource()
+        root.putChild(b"hello", Hello())
+        root.putChild(b"hang", Hang(self.state))
+        root.putChild(b"upload", SlowUpload(reactor, pause=0.5))
+        root.putChild(b"push", Pusher(reactor, self.state))
+        root.putChild(b"big", static.Data(BIG, "application/octet-stream"))
+        root.putChild(b"files", static.File(self.directory))
+        return root
 
     def __exit__(self, *exc: object) -> None:
-        def stop() -> None:
-            self.port.stopListening()
-            self.reactor.stop()
-
-        self.reactor.callFromThread(stop)
-        self.thread.join(10)
-        assert not self.thread.is_alive()
-        shutil.rmtree(self.directory)
+        try:
+            super().__exit__(*exc)
+        finally:
+            shutil.rmtree(self.directory)
 
 
 @pytest.fixture(name="site")
-def siteFixture() -> Iterator[ServerThread]:
-    with ServerThread() as s:
+def siteFixture() -> Iterator[H2Site]:
+    with H2Site() as s:
         yield s
 
 
@@ -308,7 +191,7 @@ class RawClient:
 # -- real clients -----------------------------------------------------------------
 
 
-def test_curlPriorKnowledgeH2c(site: ServerThread, requirePeer: Callable[[str], str]) -> None:
+def test_curlPriorKnowledgeH2c(site: H2Site, requirePeer: Callable[[str], str]) -> None:
     curl = requirePeer("curl")
     base = f"http://127.0.0.1:{site.portNumber}"
     result = subprocess.run(
@@ -345,7 +228,7 @@ def test_curlPriorKnowledgeH2c(site: ServerThread, requirePeer: Callable[[str], 
 
 def test_curlOverTLSWithALPN(certs: dict[str, Any], requirePeer: Callable[[str], str]) -> None:
     curl = requirePeer("curl")
-    with ServerThread(tls=certs["options"]) as site:
+    with H2Site(tls=certs["options"]) as site:
         url = f"https://localhost:{site.portNumber}/hello"
         resolve = f"localhost:{site.portNumber}:127.0.0.1"
         for flag, version in (("--http2", b"2"), ("--http1.1", b"1.1")):
@@ -365,7 +248,7 @@ def test_httpxOverTLS(certs: dict[str, Any]) -> None:
     pytest.importorskip("h2")
     import ssl as stdlibSSL
 
-    with ServerThread(tls=certs["options"]) as site:
+    with H2Site(tls=certs["options"]) as site:
         context = stdlibSSL.create_default_context(cafile=certs["ca"])
         base = f"https://localhost:{site.portNumber}"
         with httpx.Client(http2=True, verify=context, timeout=10) as client:
@@ -379,7 +262,7 @@ def test_httpxOverTLS(certs: dict[str, Any]) -> None:
             assert client.get(f"{base}/nothing").status_code == 404
 
 
-def test_h2loadManyStreams(site: ServerThread, requirePeer: Callable[[str], str]) -> None:
+def test_h2loadManyStreams(site: H2Site, requirePeer: Callable[[str], str]) -> None:
     h2load = requirePeer("h2load")
     result = subprocess.run(
         [h2load, "-n", "400", "-c", "2", "-m", "20", f"http://127.0.0.1:{site.portNumber}/hello"],
@@ -391,7 +274,7 @@ def test_h2loadManyStreams(site: ServerThread, requirePeer: Callable[[str], str]
     assert "400 succeeded, 0 failed, 0 errored" in out, out
 
 
-def test_nghttp(site: ServerThread, requirePeer: Callable[[str], str]) -> None:
+def test_nghttp(site: H2Site, requirePeer: Callable[[str], str]) -> None:
     nghttp = requirePeer("nghttp")
     result = subprocess.run(
         [nghttp, f"http://127.0.0.1:{site.portNumber}/big"],
@@ -405,7 +288,7 @@ def test_nghttp(site: ServerThread, requirePeer: Callable[[str], str]) -> None:
 # -- raw h2 client: protocol behaviour ----------------------------------------------
 
 
-def test_multiplexedStreams(site: ServerThread) -> None:
+def test_multiplexedStreams(site: H2Site) -> None:
     client = RawClient(site.portNumber)
     try:
         sids = [client.get(f"/hello?q={i}") for i in range(30)]
@@ -419,7 +302,7 @@ def test_multiplexedStreams(site: ServerThread) -> None:
         client.close()
 
 
-def test_smallWindowFlowControl(site: ServerThread) -> None:
+def test_smallWindowFlowControl(site: H2Site) -> None:
     """The server never exceeds a 1000-byte window (h2 would raise if it did)."""
     settings = {h2.settings.SettingCodes.INITIAL_WINDOW_SIZE: 1000}
     client = RawClient(site.portNumber, settings)
@@ -432,7 +315,7 @@ def test_smallWindowFlowControl(site: ServerThread) -> None:
         client.close()
 
 
-def test_slowReaderPausesProducer(site: ServerThread) -> None:
+def test_slowReaderPausesProducer(site: H2Site) -> None:
     client = RawClient(site.portNumber)
     try:
         sid = client.get("/push")
@@ -461,7 +344,7 @@ def test_slowReaderPausesProducer(site: ServerThread) -> None:
         client.close()
 
 
-def test_slowConsumerHoldsTheUploadBack(site: ServerThread) -> None:
+def test_slowConsumerHoldsTheUploadBack(site: H2Site) -> None:
     """A paused request body reopens no window: the client must wait."""
     client = RawClient(site.portNumber)
     try:
@@ -491,7 +374,7 @@ def test_slowConsumerHoldsTheUploadBack(site: ServerThread) -> None:
         client.close()
 
 
-def test_byteAtATime(site: ServerThread) -> None:
+def test_byteAtATime(site: H2Site) -> None:
     client = RawClient(site.portNumber)
     try:
         client.conn.send_headers(1, client.headers("/hello?q=b"), end_stream=True)
@@ -503,7 +386,7 @@ def test_byteAtATime(site: ServerThread) -> None:
         client.close()
 
 
-def test_prefaceByteAtATime(site: ServerThread) -> None:
+def test_prefaceByteAtATime(site: H2Site) -> None:
     sock = socket.create_connection(("127.0.0.1", site.portNumber), timeout=10)
     try:
         config = h2.config.H2Configuration(client_side=True, header_encoding=None)
@@ -524,7 +407,7 @@ def test_prefaceByteAtATime(site: ServerThread) -> None:
 
 
 def test_requestBodyTooLarge() -> None:
-    with ServerThread() as site:
+    with H2Site() as site:
         site.site.maxRequestBodySize = 1000
         client = RawClient(site.portNumber)
         try:
@@ -543,7 +426,7 @@ def test_requestBodyTooLarge() -> None:
 # -- abuse -----------------------------------------------------------------------
 
 
-def test_tooManyConcurrentStreams(site: ServerThread) -> None:
+def test_tooManyConcurrentStreams(site: H2Site) -> None:
     client = RawClient(site.portNumber)
     try:
         # Sent before the server's SETTINGS are read, so the client does not self-limit.
@@ -568,7 +451,7 @@ def test_tooManyConcurrentStreams(site: ServerThread) -> None:
     assert site.state.get("lost") == 100
 
 
-def test_rapidReset(site: ServerThread) -> None:
+def test_rapidReset(site: H2Site) -> None:
     """CVE-2023-44487: HEADERS then RST_STREAM, over and over, gets ENHANCE_YOUR_CALM."""
     client = RawClient(site.portNumber)
     try:
@@ -584,7 +467,7 @@ def test_rapidReset(site: ServerThread) -> None:
         client.close()
 
 
-def test_aFewResetsAreFine(site: ServerThread) -> None:
+def test_aFewResetsAreFine(site: H2Site) -> None:
     client = RawClient(site.portNumber)
     try:
         for _ in range(20):
@@ -596,7 +479,7 @@ def test_aFewResetsAreFine(site: ServerThread) -> None:
         client.close()
 
 
-def test_pingFlood(site: ServerThread) -> None:
+def test_pingFlood(site: H2Site) -> None:
     client = RawClient(site.portNumber)
     try:
         for i in range(1000):
@@ -609,7 +492,7 @@ def test_pingFlood(site: ServerThread) -> None:
         client.close()
 
 
-def test_oversizedHeaderList(site: ServerThread) -> None:
+def test_oversizedHeaderList(site: H2Site) -> None:
     client = RawClient(site.portNumber)
     try:
         headers = client.headers("/hello") + [(b"x-big-%d" % i, b"v" * 4000) for i in range(40)]
@@ -622,7 +505,7 @@ def test_oversizedHeaderList(site: ServerThread) -> None:
         client.close()
 
 
-def test_continuationFlood(site: ServerThread) -> None:
+def test_continuationFlood(site: H2Site) -> None:
     client = RawClient(site.portNumber)
     try:
         head = HeadersFrame(1)
@@ -641,7 +524,7 @@ def test_continuationFlood(site: ServerThread) -> None:
         client.close()
 
 
-def test_garbageAfterPreface(site: ServerThread) -> None:
+def test_garbageAfterPreface(site: H2Site) -> None:
     sock = socket.create_connection(("127.0.0.1", site.portNumber), timeout=10)
     try:
         sock.sendall(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + b"\xff" * 64)
@@ -664,7 +547,7 @@ def test_garbageAfterPreface(site: ServerThread) -> None:
         client.close()
 
 
-def test_truncatedPreface(site: ServerThread) -> None:
+def test_truncatedPreface(site: H2Site) -> None:
     sock = socket.create_connection(("127.0.0.1", site.portNumber), timeout=10)
     sock.sendall(b"PRI * HTTP/2")
     sock.close()

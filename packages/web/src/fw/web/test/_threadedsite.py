@@ -23,19 +23,37 @@ __all__ = ["ServerThread"]
 
 
 class ServerThread:
-    """A Site on 127.0.0.1 served by a reactor running in a thread."""
+    """
+    A Site on 127.0.0.1 served by a reactor running in a thread.
 
-    def __init__(self, makeRoot: Callable[[Any], Any]) -> None:
+    Args:
+        makeRoot: called with the server's reactor, in its thread; returns
+            the root resource.
+        tls: TLS context options (with ALPN for HTTP/2, say) to serve HTTPS,
+            or None for plain HTTP.
+        timeOut: the Site's idle timeout in seconds, if not its default.
+    """
+
+    def __init__(
+        self, makeRoot: Callable[[Any], Any], tls: Any = None, timeOut: float | None = None
+    ) -> None:
         self.reactor = _platformDefault()()
         self.makeRoot = makeRoot
+        self.tls = tls
+        self.timeOut = timeOut
         self.port: Any = None
 
     def __enter__(self) -> ServerThread:
         ready = threading.Event()
 
         def setup() -> None:
-            self.site = server.Site(self.makeRoot(self.reactor))
-            self.port = self.reactor.listenTCP(0, self.site, interface="127.0.0.1")
+            self.site = server.Site(self.makeRoot(self.reactor), reactor=self.reactor)
+            if self.timeOut is not None:
+                self.site.timeOut = self.timeOut
+            if self.tls is None:
+                self.port = self.reactor.listenTCP(0, self.site, interface="127.0.0.1")
+            else:
+                self.port = self.reactor.listenSSL(0, self.site, self.tls, interface="127.0.0.1")
             ready.set()
 
         self.reactor.callWhenRunning(setup)
@@ -51,7 +69,8 @@ class ServerThread:
         return int(self.port.getHost().port)
 
     def url(self, path: str) -> str:
-        return f"http://127.0.0.1:{self.portNumber}{path}"
+        scheme = "http" if self.tls is None else "https"
+        return f"{scheme}://127.0.0.1:{self.portNumber}{path}"
 
     def __exit__(self, *exc: object) -> None:
         def stop() -> None:
