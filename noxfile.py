@@ -428,7 +428,7 @@ def changelog_draft(session: nox.Session) -> None:
         session.run("towncrier", "build", "--draft", "--version", "NEXT")
 
 
-BENCH_REQUIREMENTS = ["twisted==26.10.0", "uvloop>=0.19", "aiohttp"]
+BENCH_REQUIREMENTS = ["twisted==26.10.0", "uvloop>=0.19", "aiohttp", *TLS_REQUIREMENTS]
 
 
 @nox.session(python=PYTHON)
@@ -443,7 +443,7 @@ def bench(session: nox.Session) -> None:
     ``dnsperf`` (Debian packages of those names); without them those rows
     say "unavailable".  docs/performance.md shows the latest table.
     """
-    session.install(*BENCH_REQUIREMENTS, *editable(["core", "names", "web"]))
+    session.install(*BENCH_REQUIREMENTS, *editable(["core", "names", "web", "trial"]))
     loadgen = ROOT / ".bench" / "echo_load"
     loadgen.parent.mkdir(exist_ok=True)
     source = ROOT / "benchmarks" / "loadgen" / "echo_load.c"

@@ -4,7 +4,7 @@ Write a test suite for the ``trial_serial`` and ``trial_j2`` benchmarks.
 ``python suite.py DIRECTORY FRAMEWORK`` writes the package ``benchsuite``
 into ``DIRECTORY``, importing from ``FRAMEWORK`` (``fw`` or ``twisted``):
 the same tests for both, so that fw's ``trial`` and Twisted's run the same
-work.  Each module holds trial test cases of three kinds, a few
+work.  Each module holds trial test cases of three kinds, about ten
 milliseconds each: a CPU-bound synchronous test, a test whose Deferred
 fires from a timer after CPU work, and a chain of Deferred callbacks.
 """
@@ -22,7 +22,7 @@ from {framework}.internet import defer, reactor, task
 from {framework}.trial import unittest
 
 
-def work(n=60000):
+def work(n=150000):
     total = 0
     for i in range(n):
         total += i * i
@@ -63,7 +63,7 @@ def write(directory: Path, framework: str) -> int:
     package = directory / "benchsuite"
     package.mkdir(parents=True, exist_ok=True)
     (package / "__init__.py").write_text("")
-    expected = sum(i * i for i in range(60000)) % 7
+    expected = sum(i * i for i in range(150000)) % 7
     for m in range(MODULES):
         kinds = {
             name: "\n".join(template.format(i=i, expected=expected) for i in range(TESTS_PER_KIND))

@@ -2,9 +2,10 @@
 ``trial -j N``: tests run in N worker processes, each speaking AMP with
 this (the manager) process over a pair of pipes.
 
-The manager loads the suite as a serial run would, hands each worker one
-test id at a time (:class:`Run`), and the worker reports the test's
-outcomes (:class:`AddOutcome`, one-way) before answering.  The manager
+The manager loads the suite as a serial run would, hands each worker test
+ids (:class:`Run`; two ahead, so a worker never waits for the manager), and
+the worker runs them in order, reporting each test's outcomes
+(:class:`AddOutcome`, one-way) before answering.  The manager
 replays each test's outcomes to its reporter when the answer arrives, so a
 test's report is never interleaved with another's.  Workers run in
 ``_trial_temp/N``, with their own ``test.log``, ``out.log`` (standard
@@ -13,6 +14,7 @@ output) and ``err.log`` (standard error).
 
 from __future__ import annotations
 
+import collections
 import os
 import selectors
 import subprocess
@@ -45,6 +47,11 @@ _MAX_TEXT = 60_000
 
 #: How long the manager waits for a worker to exit after its pipe closes.
 _EXIT_TIMEOUT = 10.0
+
+#: Tests handed to a worker ahead of its answers, so that it starts the next
+#: one while the manager reports the last (one under ``-x``, which must not
+#: run a test past the first failure).
+_PIPELINE = 2
 
 
 class Run(Command[dict[str, Any]]):
@@ -268,10 +275,13 @@ class _Worker:
         self.transport = _PipeTransport(toWorkerWrite)
         self.protocol = _ManagerProtocol()
         self.protocol.makeConnection(self.transport)  # type: ignore[arg-type]
-        self.current: str | None = None
+        #: The tests sent to this worker and not answered yet, oldest (the
+        #: one running) first.
+        self.inFlight: collections.deque[str] = collections.deque()
         self.alive = True
 
     def close(self) -> None:
+        """Close the worker's input (it exits when its input ends), then wait for it."""
         self.transport.loseConnection()
         try:
             self.process.wait(_EXIT_TIMEOUT)
@@ -327,6 +337,7 @@ class DistTrialRunner:
     def _runRemotely(self, testIDs: list[str], result: Any, cwd: str, directory: str) -> None:
         queue = list(reversed(testIDs))
         count = min(self.jobs, len(testIDs))
+        depth = 1 if self.runner.exitFirst else _PIPELINE
         workers = [
             _Worker(n, self.workerArguments, cwd, os.path.join(directory, str(n)))
             for n in range(count)
@@ -335,59 +346,65 @@ class DistTrialRunner:
         for worker in workers:
             selector.register(worker.readFd, selectors.EVENT_READ, worker)
 
-        def dispatch(worker: _Worker) -> None:
-            if not queue or result.shouldStop or not worker.alive:
-                return
-            testID = queue.pop()
-            worker.current = testID
-            worker.protocol.outcomes = []
-            d = worker.protocol.callRemote(Run, testCase=testID)
+        def report(worker: _Worker, testID: str, extra: list[dict[str, str]]) -> None:
+            outcomes, worker.protocol.outcomes = worker.protocol.outcomes, []
+            _replay(result, _RemoteTest(testID), [*outcomes, *extra])
 
-            def answered(_: object) -> None:
-                _replay(result, _RemoteTest(testID), worker.protocol.outcomes)
-                worker.current = None
+        def dispatch(worker: _Worker) -> None:
+            while len(worker.inFlight) < depth and queue and worker.alive:
+                if result.shouldStop:
+                    return
+                testID = queue.pop()
+                worker.inFlight.append(testID)
+                d = worker.protocol.callRemote(Run, testCase=testID)
+                d.addCallbacks(
+                    answered, failed, callbackArgs=(worker, testID), errbackArgs=(worker, testID)
+                )
+
+        def answered(_: object, worker: _Worker, testID: str) -> None:
+            # Answers come in the order the worker ran the tests.
+            if worker.inFlight and worker.inFlight[0] == testID:
+                worker.inFlight.popleft()
+                report(worker, testID, [])
                 dispatch(worker)
 
-            def failed(failure: Any) -> None:
-                if worker.current == testID:
-                    outcomes = [
-                        *worker.protocol.outcomes,
-                        {
-                            "kind": ERROR,
-                            "failureType": _typeName(failure),
-                            "message": str(failure.getErrorMessage()),
-                            "traceback": failure.getTraceback(),
-                            "reason": "",
-                        },
-                    ]
-                    _replay(result, _RemoteTest(testID), outcomes)
-                    worker.current = None
+        def failed(failure: Any, worker: _Worker, testID: str) -> None:
+            if worker.inFlight and worker.inFlight[0] == testID:
+                worker.inFlight.popleft()
+                error = {
+                    "kind": ERROR,
+                    "failureType": _typeName(failure),
+                    "message": str(failure.getErrorMessage()),
+                    "traceback": failure.getTraceback(),
+                    "reason": "",
+                }
+                report(worker, testID, [error])
+                dispatch(worker)
 
-            d.addCallbacks(answered, failed)
+        def died(worker: _Worker) -> None:
+            selector.unregister(worker.readFd)
+            worker.alive = False
+            if worker.inFlight:
+                running = worker.inFlight.popleft()
+                report(worker, running, [_workerDied(worker, running)])
+                # Tests it had not started yet go to the others, next.
+                queue.extend(reversed(worker.inFlight))
+                worker.inFlight.clear()
+            for other in workers:
+                if other.alive:
+                    dispatch(other)
 
         try:
             for worker in workers:
                 dispatch(worker)
-            while any(w.current is not None for w in workers):
+            while any(w.inFlight for w in workers):
                 for key, _ in selector.select():
                     worker = key.data
                     data = os.read(worker.readFd, 65536)
                     if data:
                         worker.protocol.dataReceived(data)
-                        continue
-                    selector.unregister(worker.readFd)
-                    worker.alive = False
-                    if worker.current is not None:
-                        testID, worker.current = worker.current, None
-                        _replay(
-                            result,
-                            _RemoteTest(testID),
-                            [*worker.protocol.outcomes, _workerDied(worker, testID)],
-                        )
-                    # Give its share of the work to the others.
-                    for other in workers:
-                        if other.alive and other.current is None:
-                            dispatch(other)
+                    else:
+                        died(worker)
                 if not any(w.alive for w in workers):
                     while queue:
                         testID = queue.pop()
@@ -395,6 +412,9 @@ class DistTrialRunner:
                     break
         finally:
             selector.close()
+            # Every worker sees its input end at once; then each is waited for.
+            for worker in workers:
+                worker.transport.loseConnection()
             for worker in workers:
                 worker.close()
 
