@@ -461,3 +461,32 @@ def test_coverageReport(tmp_path: Path) -> None:
     ]
     assert line.split()[-1] == "100%"
     assert report.splitlines()[-1].startswith("TOTAL")
+
+
+DYING_SUITE = """
+import os
+from fw.trial import unittest
+
+
+class Tests(unittest.SynchronousTestCase):
+{tests}
+
+    def test_15_dies(self):
+        os._exit(3)
+"""
+
+
+def test_workerDeathCostsOnlyItsTest(tmp_path: Path) -> None:
+    """
+    A worker that dies fails the test it was running (``WorkerDied``); the
+    tests handed to it ahead go to the other worker, and every other test
+    runs and passes.
+    """
+    tests = "\n".join(f"    def test_{i:02d}(self):\n        pass\n" for i in range(30))
+    (tmp_path / "test_dying.py").write_text(DYING_SUITE.format(tests=tests))
+    run = trial("-j", "2", "--reporter=verbose", "test_dying", cwd=tmp_path)
+    assert run.returncode == 1, run.stdout
+    assert trialCounts(run.stdout) == {"errors": 1, "successes": 30}, run.stdout
+    outcomes = verboseOutcomes(run.stdout)
+    assert outcomes["test_dying.Tests.test_15_dies"] == "[ERROR]"
+    assert "exited (status 3) while running test_dying.Tests.test_15_dies" in run.stdout

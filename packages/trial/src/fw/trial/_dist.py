@@ -420,7 +420,11 @@ class DistTrialRunner:
 
 
 def _workerDied(worker: _Worker, testID: str) -> dict[str, str]:
-    code = worker.process.poll()
+    # Its pipe closed as it died: its exit status is a moment away.
+    try:
+        code: int | None = worker.process.wait(1.0)
+    except subprocess.TimeoutExpired:
+        code = None
     message = f"worker {worker.number} exited (status {code}) while running {testID}"
     return {
         "kind": ERROR,
