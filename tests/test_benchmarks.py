@@ -170,32 +170,22 @@ def test_loadgenReportsUnreachableServer(loadgen: Path) -> None:
     assert result.stdout == b""
 
 
+def runDriver(
+    tmp_path: Path, only: str, *args: str, timeout: float = 120
+) -> tuple[subprocess.CompletedProcess[str], Path]:
+    """Run ``run.py --quick`` for fw on the benchmarks ``only``; the result and its JSON."""
+    output = tmp_path / "results.json"
+    command = [sys.executable, str(BENCHMARKS / "run.py"), "--quick", "--impls", "fw"]
+    command += ["--only", only, *args, "--json", str(output)]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=timeout, cwd=tmp_path)
+    return result, output
+
+
 def test_driverQuickRun(loadgen: Path, tmp_path: Path) -> None:
     """The driver runs fw's side of a few benchmarks and writes well-formed results."""
-    output = tmp_path / "results.json"
     only = "echo,callbacks,coroutine,reactor_timers,line_receiver"
-    result = subprocess.run(
-        [
-            sys.executable,
-            str(BENCHMARKS / "run.py"),
-            "--quick",
-            "--impls",
-            "fw",
-            "--only",
-            only,
-            "--duration",
-            "0.5",
-            "--min-time",
-            "0.05",
-            "--loadgen",
-            str(loadgen),
-            "--json",
-            str(output),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        cwd=tmp_path,
+    result, output = runDriver(
+        tmp_path, only, "--duration", "0.5", "--min-time", "0.05", "--loadgen", str(loadgen)
     )
     assert result.returncode == 0, result.stderr
     assert "| benchmark | unit | implementation |" in result.stdout
@@ -305,24 +295,7 @@ def test_driverDnsRow(tmp_path: Path) -> None:
     The driver's dns_udp row: a real sample with dnsperf installed, else
     "unavailable" (dnsperf is a benchmark tool, not a CI dependency).
     """
-    output = tmp_path / "results.json"
-    result = subprocess.run(
-        [
-            sys.executable,
-            str(BENCHMARKS / "run.py"),
-            "--quick",
-            "--impls",
-            "fw",
-            "--only",
-            "dns_udp",
-            "--json",
-            str(output),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        cwd=tmp_path,
-    )
+    result, output = runDriver(tmp_path, "dns_udp")
     assert result.returncode == 0, result.stderr
     (entry,) = json.loads(output.read_text())["benchmarks"]
     assert entry["name"] == "dns_udp"
@@ -345,24 +318,7 @@ def test_driverTrialRows(tmp_path: Path) -> None:
     The trial rows: fw's ``trial`` runs the generated suite serially and with
     ``-j 2``, every test passing, and the report gives the speed-up.
     """
-    output = tmp_path / "results.json"
-    result = subprocess.run(
-        [
-            sys.executable,
-            str(BENCHMARKS / "run.py"),
-            "--quick",
-            "--impls",
-            "fw",
-            "--only",
-            "trial_serial,trial_j2",
-            "--json",
-            str(output),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=180,
-        cwd=tmp_path,
-    )
+    result, output = runDriver(tmp_path, "trial_serial,trial_j2", timeout=180)
     assert result.returncode == 0, result.stderr
     document = json.loads(output.read_text())
     for entry in document["benchmarks"]:

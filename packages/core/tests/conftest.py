@@ -105,4 +105,4 @@ def reactor(request: pytest.FixtureRequest) -> Iterator[Any]:
 # ``runReactor(reactor, f, timeout=10)``, which runs one of these reactors until
 # ``f``'s Deferred fires and checks what the test left behind and logged, is
 # fw-trial's pytest plugin's fixture: fw-core's tests need fw-trial installed
-# (fw-core's ``test`` extra).
+# (fw-core's ``test`` dependency group, PEP 735).

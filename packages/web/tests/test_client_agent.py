@@ -7,10 +7,8 @@ Python's ssl module, and a small CONNECT proxy.
 from __future__ import annotations
 
 import asyncio
-import datetime
 import gzip
 import io
-import ipaddress
 import json
 import select
 import socket
@@ -24,10 +22,9 @@ from typing import Any
 
 import pytest
 
-from fw.internet.defer import CancelledError, Deferred, ensureDeferred
+from fw.internet.defer import CancelledError, Deferred
 from fw.internet.endpoints import TCP4ClientEndpoint
 from fw.internet.task import Cooperator
-from fw.python.failure import Failure
 from fw.web import treq
 from fw.web.client import (
     Agent,
@@ -46,6 +43,7 @@ from fw.web.client import (
     readBody,
 )
 from fw.web.http_headers import Headers
+from fw.web.test._certificates import makeCertificates
 
 pytestmark = pytest.mark.timeout(30)
 
@@ -72,42 +70,6 @@ def reactor(request: pytest.FixtureRequest) -> Iterator[Any]:
     loop = getattr(instance, "_asyncioEventloop", None)
     if loop is not None:
         loop.close()
-
-
-def run(reactor: Any, f: Callable[[], Any], timeout: float = 10) -> Any:
-    """Run ``f()`` on ``reactor`` until it finishes; return or raise its result."""
-    outcome: list[Any] = []
-
-    def timedOut() -> None:
-        outcome.append(AssertionError(f"still running after {timeout}s"))
-        reactor.stop()
-
-    def start() -> None:
-        d: Deferred[Any] = ensureDeferred(f())
-        d.addBoth(outcome.append)
-        # Closing connections finish closing within a few reactor turns.
-        d.addBoth(lambda _: reactor.callLater(0.05, stop))
-
-    def stop() -> None:
-        # What the test left behind: pooled connections, timers.
-        calls = [c for c in reactor.getDelayedCalls() if c is not guard]
-        if calls or reactor.getReaders() or reactor.getWriters():
-            leftovers.append(f"{calls} {reactor.getReaders()} {reactor.getWriters()}")
-        reactor.stop()
-
-    leftovers: list[str] = []
-    guard = reactor.callLater(timeout, timedOut)
-    reactor.callWhenRunning(start)
-    reactor.run(installSignalHandlers=False)
-    if guard.active():
-        guard.cancel()
-    assert outcome, "the reactor stopped early"
-    if isinstance(outcome[0], Failure):
-        outcome[0].raiseException()
-    if isinstance(outcome[0], BaseException):
-        raise outcome[0]
-    assert not leftovers, f"the test left reactor state behind: {leftovers}"
-    return outcome[0]
 
 
 def coop(reactor: Any) -> Cooperator:
@@ -213,7 +175,7 @@ async def getJSON(
     return json.loads(await readBody(response))
 
 
-def test_getAndKeepAlive(reactor: Any, httpServer: tuple[str, Any]) -> None:
+def test_getAndKeepAlive(run: Any, reactor: Any, httpServer: tuple[str, Any]) -> None:
     url, server = httpServer
 
     async def main() -> list[Any]:
@@ -229,7 +191,7 @@ def test_getAndKeepAlive(reactor: Any, httpServer: tuple[str, Any]) -> None:
     assert len(server.connections) == 1
 
 
-def test_ipv6(reactor: Any) -> None:
+def test_ipv6(run: Any, reactor: Any) -> None:
     class V6Server(ThreadingHTTPServer):
         address_family = socket.AF_INET6
 
@@ -249,7 +211,7 @@ def test_ipv6(reactor: Any) -> None:
     assert reply["headers"]["host"] == f"[::1]:{server.server_address[1]}"
 
 
-def test_newConnectionWithoutPool(reactor: Any, httpServer: tuple[str, Any]) -> None:
+def test_newConnectionWithoutPool(run: Any, reactor: Any, httpServer: tuple[str, Any]) -> None:
     url, server = httpServer
 
     async def main() -> None:
@@ -262,7 +224,7 @@ def test_newConnectionWithoutPool(reactor: Any, httpServer: tuple[str, Any]) -> 
     assert len(server.connections) == 2
 
 
-def test_bodyProducers(reactor: Any, httpServer: tuple[str, Any]) -> None:
+def test_bodyProducers(run: Any, reactor: Any, httpServer: tuple[str, Any]) -> None:
     url, _server = httpServer
 
     class Unseekable(io.BytesIO):
@@ -285,7 +247,7 @@ def test_bodyProducers(reactor: Any, httpServer: tuple[str, Any]) -> None:
     assert chunked["headers"]["transfer-encoding"] == "chunked"
 
 
-def test_headAndNoContent(reactor: Any, httpServer: tuple[str, Any]) -> None:
+def test_headAndNoContent(run: Any, reactor: Any, httpServer: tuple[str, Any]) -> None:
     url, server = httpServer
 
     async def main() -> None:
@@ -304,7 +266,7 @@ def test_headAndNoContent(reactor: Any, httpServer: tuple[str, Any]) -> None:
     assert len(server.connections) == 1
 
 
-def test_redirects(reactor: Any, httpServer: tuple[str, Any]) -> None:
+def test_redirects(run: Any, reactor: Any, httpServer: tuple[str, Any]) -> None:
     url, _server = httpServer
 
     async def main() -> None:
@@ -329,7 +291,7 @@ def test_redirects(reactor: Any, httpServer: tuple[str, Any]) -> None:
     run(reactor, main)
 
 
-def test_cookiesAndGzip(reactor: Any, httpServer: tuple[str, Any]) -> None:
+def test_cookiesAndGzip(run: Any, reactor: Any, httpServer: tuple[str, Any]) -> None:
     url, _server = httpServer
     jar = CookieJar()
 
@@ -346,7 +308,7 @@ def test_cookiesAndGzip(reactor: Any, httpServer: tuple[str, Any]) -> None:
     run(reactor, main)
 
 
-def test_treq(reactor: Any, httpServer: tuple[str, Any]) -> None:
+def test_treq(run: Any, reactor: Any, httpServer: tuple[str, Any]) -> None:
     url, _server = httpServer
 
     async def main() -> None:
@@ -385,7 +347,7 @@ def test_treq(reactor: Any, httpServer: tuple[str, Any]) -> None:
     run(reactor, main)
 
 
-def test_treqSharedPool(reactor: Any, httpServer: tuple[str, Any]) -> None:
+def test_treqSharedPool(run: Any, reactor: Any, httpServer: tuple[str, Any]) -> None:
     url, server = httpServer
 
     async def main() -> None:
@@ -494,14 +456,14 @@ CHUNKED = (
 
 
 @pytest.mark.parametrize("byteAtATime", [False, True], ids=["whole", "bytewise"])
-def test_chunkedWithTrailers(reactor: Any, rawServer: Any, byteAtATime: bool) -> None:
+def test_chunkedWithTrailers(run: Any, reactor: Any, rawServer: Any, byteAtATime: bool) -> None:
     server = rawServer(send(CHUNKED, byteAtATime))
     _response, body = run(reactor, lambda: fetch(reactor, server.url))
     assert body == b"Wikipedia in\r\n\r\nchunks."
     assert server.requests[0].startswith(b"GET / HTTP/1.1\r\n")
 
 
-def test_closeDelimited(reactor: Any, rawServer: Any) -> None:
+def test_closeDelimited(run: Any, reactor: Any, rawServer: Any) -> None:
     server = rawServer(send(b"HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\n\r\nuntil the end"))
 
     async def main() -> Any:
@@ -523,7 +485,7 @@ async def gatherBoth(*coroutines: Coroutine[Any, Any, Any]) -> list[Any]:
     return [await c for c in coroutines]
 
 
-def test_oneXXSkipped(reactor: Any, rawServer: Any) -> None:
+def test_oneXXSkipped(run: Any, reactor: Any, rawServer: Any) -> None:
     data = b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
     server = rawServer(send(data, True))
     response, body = run(reactor, lambda: fetch(reactor, server.url))
@@ -538,7 +500,7 @@ def test_oneXXSkipped(reactor: Any, rawServer: Any) -> None:
     ],
     ids=["length", "chunked"],
 )
-def test_truncatedBody(reactor: Any, rawServer: Any, data: bytes) -> None:
+def test_truncatedBody(run: Any, reactor: Any, rawServer: Any, data: bytes) -> None:
     server = rawServer(send(data))
     with pytest.raises(ResponseFailed):
         run(reactor, lambda: fetch(reactor, server.url))
@@ -563,7 +525,7 @@ def test_truncatedBody(reactor: Any, rawServer: Any, data: bytes) -> None:
         "endless-line",
     ],
 )
-def test_malformedResponse(reactor: Any, rawServer: Any, data: bytes) -> None:
+def test_malformedResponse(run: Any, reactor: Any, rawServer: Any, data: bytes) -> None:
     def script(conn: socket.socket) -> None:
         send(data)(conn)
         conn.settimeout(5)
@@ -575,13 +537,13 @@ def test_malformedResponse(reactor: Any, rawServer: Any, data: bytes) -> None:
         run(reactor, lambda: fetch(reactor, server.url))
 
 
-def test_noResponse(reactor: Any, rawServer: Any) -> None:
+def test_noResponse(run: Any, reactor: Any, rawServer: Any) -> None:
     server = rawServer(lambda conn: None)
     with pytest.raises(ResponseNeverReceived):
         run(reactor, lambda: fetch(reactor, server.url))
 
 
-def test_slowResponseTimesOut(reactor: Any, rawServer: Any) -> None:
+def test_slowResponseTimesOut(run: Any, reactor: Any, rawServer: Any) -> None:
     release = threading.Event()
     server = rawServer(lambda conn: release.wait(5))
 
@@ -600,7 +562,7 @@ def test_slowResponseTimesOut(reactor: Any, rawServer: Any) -> None:
         release.set()
 
 
-def test_staleConnectionRetried(reactor: Any, rawServer: Any) -> None:
+def test_staleConnectionRetried(run: Any, reactor: Any, rawServer: Any) -> None:
     """The server closes each kept-alive connection after one response; GETs are retried."""
     server = rawServer(send(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"))
 
@@ -625,7 +587,7 @@ def deferLater(reactor: Any, delay: float) -> Deferred[None]:
     return d
 
 
-def test_bigBodyFlowControl(reactor: Any, rawServer: Any) -> None:
+def test_bigBodyFlowControl(run: Any, reactor: Any, rawServer: Any) -> None:
     size = 8 * 1024 * 1024
     server = rawServer(send(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n" % size + b"z" * size))
     _response, body = run(reactor, lambda: fetch(reactor, server.url))
@@ -685,7 +647,7 @@ def aiohttpServer() -> Iterator[str]:
     del aiohttp
 
 
-def test_aiohttp(reactor: Any, aiohttpServer: str) -> None:
+def test_aiohttp(run: Any, reactor: Any, aiohttpServer: str) -> None:
     async def main() -> None:
         pool = HTTPConnectionPool(reactor)
         agent = Agent(reactor, pool=pool)
@@ -720,57 +682,6 @@ def test_aiohttp(reactor: Any, aiohttpServer: str) -> None:
 # -- TLS ------------------------------------------------------------------------------
 
 
-def makeCertificates(tmp: Any, names: list[str]) -> tuple[bytes, str, str]:
-    """A CA (PEM) and a server certificate and key signed by it (file paths)."""
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
-
-    now = datetime.datetime.now(datetime.UTC)
-    caKey = ec.generate_private_key(ec.SECP256R1())
-    caName = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "fw test CA")])
-    ca = (
-        x509.CertificateBuilder()
-        .subject_name(caName)
-        .issuer_name(caName)
-        .public_key(caKey.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(days=1))
-        .not_valid_after(now + datetime.timedelta(days=1))
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .sign(caKey, hashes.SHA256())
-    )
-    key = ec.generate_private_key(ec.SECP256R1())
-    alt: list[x509.GeneralName] = []
-    for name in names:
-        try:
-            alt.append(x509.IPAddress(ipaddress.ip_address(name)))
-        except ValueError:
-            alt.append(x509.DNSName(name))
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, names[0])]))
-        .issuer_name(caName)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(days=1))
-        .not_valid_after(now + datetime.timedelta(days=1))
-        .add_extension(x509.SubjectAlternativeName(alt), critical=False)
-        .sign(caKey, hashes.SHA256())
-    )
-    certPath, keyPath = tmp / "cert.pem", tmp / "key.pem"
-    certPath.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    keyPath.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
-    return ca.public_bytes(serialization.Encoding.PEM), str(certPath), str(keyPath)
-
-
 @pytest.fixture
 def tlsServer(tmp_path: Any) -> Iterator[tuple[str, bytes, ThreadingHTTPServer]]:
     pytest.importorskip("OpenSSL")
@@ -797,7 +708,7 @@ def policyTrusting(caPem: bytes) -> BrowserLikePolicyForHTTPS:
     )
 
 
-def test_https(reactor: Any, tlsServer: tuple[str, bytes, Any]) -> None:
+def test_https(run: Any, reactor: Any, tlsServer: tuple[str, bytes, Any]) -> None:
     url, caPem, server = tlsServer
 
     async def main() -> None:
@@ -811,14 +722,14 @@ def test_https(reactor: Any, tlsServer: tuple[str, bytes, Any]) -> None:
     assert len(server.connections) == 1
 
 
-def test_httpsVerifiedByDefault(reactor: Any, tlsServer: tuple[str, bytes, Any]) -> None:
+def test_httpsVerifiedByDefault(run: Any, reactor: Any, tlsServer: tuple[str, bytes, Any]) -> None:
     url, _caPem, _server = tlsServer
 
     with pytest.raises(Exception, match=r"(?i)certificate|verify"):
         run(reactor, lambda: Agent(reactor).request(b"GET", (url + "/echo").encode()))
 
 
-def test_httpsWrongHostName(reactor: Any, tmp_path: Any) -> None:
+def test_httpsWrongHostName(run: Any, reactor: Any, tmp_path: Any) -> None:
     pytest.importorskip("OpenSSL")
     caPem, certPath, keyPath = makeCertificates(tmp_path, ["other.example"])
     context = stdlib_ssl.SSLContext(stdlib_ssl.PROTOCOL_TLS_SERVER)
@@ -905,7 +816,7 @@ def proxy() -> Iterator[ConnectProxy]:
     instance.server.close()
 
 
-def test_httpThroughProxy(reactor: Any, proxy: ConnectProxy) -> None:
+def test_httpThroughProxy(run: Any, reactor: Any, proxy: ConnectProxy) -> None:
     async def main() -> bytes:
         endpoint = TCP4ClientEndpoint(reactor, "127.0.0.1", proxy.server.port)
         agent = ProxyAgent(
@@ -920,7 +831,7 @@ def test_httpThroughProxy(reactor: Any, proxy: ConnectProxy) -> None:
 
 
 def test_httpsThroughConnectTunnel(
-    reactor: Any, proxy: ConnectProxy, tlsServer: tuple[str, bytes, Any]
+    run: Any, reactor: Any, proxy: ConnectProxy, tlsServer: tuple[str, bytes, Any]
 ) -> None:
     url, caPem, server = tlsServer
 
@@ -940,7 +851,7 @@ def test_httpsThroughConnectTunnel(
     )
 
 
-def test_connectRefused(reactor: Any, proxy: ConnectProxy) -> None:
+def test_connectRefused(run: Any, reactor: Any, proxy: ConnectProxy) -> None:
     proxy.allow = False
 
     async def main() -> None:
@@ -1030,7 +941,7 @@ http {{
         process.wait(5)
 
 
-def test_nginx(reactor: Any, nginx: str) -> None:
+def test_nginx(run: Any, reactor: Any, nginx: str) -> None:
     expected = b"nginx says hello\n" * 200
 
     async def main() -> None:

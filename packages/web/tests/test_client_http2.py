@@ -8,8 +8,7 @@ at a time and with arbitrary bytes.
 
 from __future__ import annotations
 
-import datetime
-import ipaddress
+import functools
 import os
 import socket
 import ssl as stdlib_ssl
@@ -17,6 +16,7 @@ import subprocess
 import threading
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -31,13 +31,13 @@ import h2.errors
 import h2.events
 import h2.settings
 
-from fw.internet.defer import CancelledError, Deferred, ensureDeferred
+from fw.internet.defer import CancelledError, Deferred
 from fw.internet.epollreactor import EPollReactor
 from fw.internet.testing import StringTransport
 from fw.python.failure import Failure
 from fw.web import _client_http2, server, static
-from fw.web._client_http2 import (
-    H2ClientProtocol,
+from fw.web._client_http2 import H2ClientProtocol
+from fw.web._client_http2_errors import (
     HTTP2ConnectionTerminated,
     HTTP2HeadersTooLarge,
     HTTP2ProtocolError,
@@ -58,6 +58,7 @@ from fw.web.client import (
 from fw.web.http_headers import Headers
 from fw.web.iweb import UNKNOWN_LENGTH
 from fw.web.resource import Resource
+from fw.web.test._certificates import makeCertificates
 from fw.web.test._streaming import Hang, Pusher, SlowUpload
 from fw.web.test._threadedsite import ServerThread
 
@@ -72,50 +73,11 @@ BIG = bytes(range(256)) * 16384  # 4 MiB
 @pytest.fixture(scope="module")
 def certs(tmp_path_factory: Any) -> dict[str, Any]:
     """A CA and a server certificate for 127.0.0.1 and localhost, made now."""
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
-
     from fw.internet import ssl
 
     tmp = tmp_path_factory.mktemp("h2certs")
-    now = datetime.datetime.now(datetime.UTC)
-    caKey = ec.generate_private_key(ec.SECP256R1())
-    caName = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "fw h2 client test CA")])
-    ca = (
-        x509.CertificateBuilder()
-        .subject_name(caName)
-        .issuer_name(caName)
-        .public_key(caKey.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(days=1))
-        .not_valid_after(now + datetime.timedelta(days=1))
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .sign(caKey, hashes.SHA256())
-    )
-    key = ec.generate_private_key(ec.SECP256R1())
-    alt = [x509.IPAddress(ipaddress.ip_address("127.0.0.1")), x509.DNSName("localhost")]
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")]))
-        .issuer_name(caName)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(days=1))
-        .not_valid_after(now + datetime.timedelta(days=1))
-        .add_extension(x509.SubjectAlternativeName(alt), critical=False)
-        .sign(caKey, hashes.SHA256())
-    )
-    caPem = ca.public_bytes(serialization.Encoding.PEM)
-    certPem = cert.public_bytes(serialization.Encoding.PEM)
-    keyPem = key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    )
-    (tmp / "cert.pem").write_bytes(certPem)
-    (tmp / "key.pem").write_bytes(keyPem)
+    caPem, certPath, keyPath = makeCertificates(tmp, ["127.0.0.1", "localhost"])
+    certPem, keyPem = Path(certPath).read_bytes(), Path(keyPath).read_bytes()
 
     def serverOptions(protocols: list[bytes]) -> Any:
         return ssl.CertificateOptions(
@@ -126,8 +88,8 @@ def certs(tmp_path_factory: Any) -> dict[str, Any]:
 
     return {
         "ca": caPem,
-        "cert": str(tmp / "cert.pem"),
-        "key": str(tmp / "key.pem"),
+        "cert": certPath,
+        "key": keyPath,
         "serverOptions": serverOptions,
         "policy": BrowserLikePolicyForHTTPS(
             ssl.trustRootFromCertificates([ssl.Certificate.loadPEM(caPem)])
@@ -148,38 +110,10 @@ def reactor() -> Iterator[Any]:
     instance._poller.close()
 
 
-def run(reactor: Any, f: Callable[[], Any], timeout: float = 15) -> Any:
-    """Run ``f()`` on ``reactor`` until it finishes; check nothing is left behind."""
-    outcome: list[Any] = []
-    leftovers: list[str] = []
-
-    def timedOut() -> None:
-        outcome.append(AssertionError(f"still running after {timeout}s"))
-        reactor.stop()
-
-    def start() -> None:
-        d: Deferred[Any] = ensureDeferred(f())
-        d.addBoth(outcome.append)
-        d.addBoth(lambda _: reactor.callLater(0.1, stop))
-
-    def stop() -> None:
-        calls = [c for c in reactor.getDelayedCalls() if c is not guard]
-        if calls or reactor.getReaders() or reactor.getWriters():
-            leftovers.append(f"{calls} {reactor.getReaders()} {reactor.getWriters()}")
-        reactor.stop()
-
-    guard = reactor.callLater(timeout, timedOut)
-    reactor.callWhenRunning(start)
-    reactor.run(installSignalHandlers=False)
-    if guard.active():
-        guard.cancel()
-    assert outcome, "the reactor stopped early"
-    if isinstance(outcome[0], Failure):
-        outcome[0].raiseException()
-    if isinstance(outcome[0], BaseException):
-        raise outcome[0]
-    assert not leftovers, f"the test left reactor state behind: {leftovers}"
-    return outcome[0]
+@pytest.fixture(name="run")
+def runFixture(run: Callable[..., Any]) -> Callable[..., Any]:
+    """fw-web's ``run``, with more time: TLS set-up, and HTTP/2 connections closing with GOAWAY."""
+    return functools.partial(run, timeout=15, grace=0.1)
 
 
 def sleep(reactor: Any, seconds: float) -> Deferred[None]:
@@ -307,7 +241,7 @@ def h2Agent(reactor: Any, certs: dict[str, Any]) -> tuple[Agent, HTTPConnectionP
     return Agent(reactor, certs["policy"], pool=pool), pool
 
 
-def test_getOverHTTP2(reactor: Any, certs: dict[str, Any], fwServer: FwServer) -> None:
+def test_getOverHTTP2(run: Any, reactor: Any, certs: dict[str, Any], fwServer: FwServer) -> None:
     async def main() -> None:
         agent, pool = h2Agent(reactor, certs)
         response = await agent.request(b"GET", fwServer.url("/hello?q=1"))
@@ -342,7 +276,7 @@ def test_getOverHTTP2(reactor: Any, certs: dict[str, Any], fwServer: FwServer) -
 
 
 def test_concurrentRequestsShareOneConnection(
-    reactor: Any, certs: dict[str, Any], fwServer: FwServer
+    run: Any, reactor: Any, certs: dict[str, Any], fwServer: FwServer
 ) -> None:
     async def main() -> None:
         agent, pool = h2Agent(reactor, certs)
@@ -359,7 +293,7 @@ def test_concurrentRequestsShareOneConnection(
 
 
 def test_largeBodyAndPausedConsumer(
-    reactor: Any, certs: dict[str, Any], fwServer: FwServer
+    run: Any, reactor: Any, certs: dict[str, Any], fwServer: FwServer
 ) -> None:
     async def main() -> None:
         agent, pool = h2Agent(reactor, certs)
@@ -386,7 +320,7 @@ def test_largeBodyAndPausedConsumer(
 
 
 def test_streamingUploadFlowControl(
-    reactor: Any, certs: dict[str, Any], fwServer: FwServer
+    run: Any, reactor: Any, certs: dict[str, Any], fwServer: FwServer
 ) -> None:
     async def main() -> None:
         agent, pool = h2Agent(reactor, certs)
@@ -400,7 +334,9 @@ def test_streamingUploadFlowControl(
     run(reactor, main)
 
 
-def test_serverResetsOneStream(reactor: Any, certs: dict[str, Any], fwServer: FwServer) -> None:
+def test_serverResetsOneStream(
+    run: Any, reactor: Any, certs: dict[str, Any], fwServer: FwServer
+) -> None:
     async def main() -> None:
         agent, pool = h2Agent(reactor, certs)
         first = agent.request(b"GET", fwServer.url("/hello"))
@@ -421,7 +357,7 @@ def test_serverResetsOneStream(reactor: Any, certs: dict[str, Any], fwServer: Fw
 
 
 def test_cancelResetsTheStreamOnly(
-    reactor: Any, certs: dict[str, Any], fwServer: FwServer
+    run: Any, reactor: Any, certs: dict[str, Any], fwServer: FwServer
 ) -> None:
     async def main() -> None:
         agent, pool = h2Agent(reactor, certs)
@@ -441,7 +377,7 @@ def test_cancelResetsTheStreamOnly(
     assert len(fwServer.state["ports"]) == 1
 
 
-def test_idleServerGoAwayThenNewConnection(reactor: Any, certs: dict[str, Any]) -> None:
+def test_idleServerGoAwayThenNewConnection(run: Any, reactor: Any, certs: dict[str, Any]) -> None:
     with FwServer(certs["serverOptions"]([b"h2"]), timeOut=0.2) as fw:
 
         async def main() -> None:
@@ -458,7 +394,7 @@ def test_idleServerGoAwayThenNewConnection(reactor: Any, certs: dict[str, Any]) 
         assert len(fw.state["ports"]) == 2
 
 
-def test_http11OnlyServer(reactor: Any, certs: dict[str, Any]) -> None:
+def test_http11OnlyServer(run: Any, reactor: Any, certs: dict[str, Any]) -> None:
     with FwServer(certs["serverOptions"]([b"http/1.1"])) as fw:
 
         async def main() -> None:
@@ -475,7 +411,7 @@ def test_http11OnlyServer(reactor: Any, certs: dict[str, Any]) -> None:
 
 
 def test_withoutH2OnlyHTTP11IsOffered(
-    reactor: Any, certs: dict[str, Any], fwServer: FwServer, monkeypatch: Any
+    run: Any, reactor: Any, certs: dict[str, Any], fwServer: FwServer, monkeypatch: Any
 ) -> None:
     monkeypatch.setattr(_client_http2, "_H2_AVAILABLE", False)
     assert _client_http2.defaultALPNProtocols() == [b"http/1.1"]
@@ -493,7 +429,9 @@ def test_withoutH2OnlyHTTP11IsOffered(
     run(reactor, main)
 
 
-def test_nonPersistentPool(reactor: Any, certs: dict[str, Any], fwServer: FwServer) -> None:
+def test_nonPersistentPool(
+    run: Any, reactor: Any, certs: dict[str, Any], fwServer: FwServer
+) -> None:
     """Without a pool each request has its own HTTP/2 connection, closed after it."""
 
     async def main() -> None:
@@ -507,7 +445,7 @@ def test_nonPersistentPool(reactor: Any, certs: dict[str, Any], fwServer: FwServ
     assert len(fwServer.state["ports"]) == 2
 
 
-def test_priorKnowledgeCleartext(reactor: Any) -> None:
+def test_priorKnowledgeCleartext(run: Any, reactor: Any) -> None:
     with FwServer(None) as fw:
 
         async def main() -> None:
@@ -556,7 +494,7 @@ def waitForPort(port: int, process: subprocess.Popen[bytes]) -> None:
 
 
 def test_nginx(
-    reactor: Any, certs: dict[str, Any], tmp_path: Any, requirePeer: Callable[[str], str]
+    run: Any, reactor: Any, certs: dict[str, Any], tmp_path: Any, requirePeer: Callable[[str], str]
 ) -> None:
     program = nginxPath(requirePeer)
     www = tmp_path / "www"
@@ -630,7 +568,7 @@ http {{
 
 
 def test_nghttpd(
-    reactor: Any, certs: dict[str, Any], tmp_path: Any, requirePeer: Callable[[str], str]
+    run: Any, reactor: Any, certs: dict[str, Any], tmp_path: Any, requirePeer: Callable[[str], str]
 ) -> None:
     program = requirePeer("nghttpd")
     (tmp_path / "file.txt").write_bytes(b"from nghttpd\n" * 1000)
@@ -805,7 +743,7 @@ def scripted(certs: dict[str, Any]) -> Iterator[Callable[[Callable[[Any, int], N
 
 
 def test_goAwayRetriesUnprocessedStreams(
-    reactor: Any, certs: dict[str, Any], scripted: Any
+    run: Any, reactor: Any, certs: dict[str, Any], scripted: Any
 ) -> None:
     def handler(sock: Any, n: int) -> None:
         peer = H2Peer(sock)
@@ -838,7 +776,9 @@ def test_goAwayRetriesUnprocessedStreams(
     assert srv.connections == 2
 
 
-def test_refusedStreamRetried(reactor: Any, certs: dict[str, Any], scripted: Any) -> None:
+def test_refusedStreamRetried(
+    run: Any, reactor: Any, certs: dict[str, Any], scripted: Any
+) -> None:
     def handler(sock: Any, n: int) -> None:
         peer = H2Peer(sock)
         (first,) = peer.requests(1)
@@ -860,7 +800,9 @@ def test_refusedStreamRetried(reactor: Any, certs: dict[str, Any], scripted: Any
     assert srv.connections == 1
 
 
-def test_maxConcurrentStreamsRespected(reactor: Any, certs: dict[str, Any], scripted: Any) -> None:
+def test_maxConcurrentStreamsRespected(
+    run: Any, reactor: Any, certs: dict[str, Any], scripted: Any
+) -> None:
     seen: list[int] = []
 
     def handler(sock: Any, n: int) -> None:
@@ -894,7 +836,7 @@ def test_maxConcurrentStreamsRespected(reactor: Any, certs: dict[str, Any], scri
 
 
 def test_responseHeadersTooLargeFailsThatStream(
-    reactor: Any, certs: dict[str, Any], scripted: Any
+    run: Any, reactor: Any, certs: dict[str, Any], scripted: Any
 ) -> None:
     def handler(sock: Any, n: int) -> None:
         peer = H2Peer(sock)
@@ -921,7 +863,7 @@ def test_responseHeadersTooLargeFailsThatStream(
 
 
 def test_hugeHeaderBlockEndsTheConnection(
-    reactor: Any, certs: dict[str, Any], scripted: Any
+    run: Any, reactor: Any, certs: dict[str, Any], scripted: Any
 ) -> None:
     def handler(sock: Any, n: int) -> None:
         peer = H2Peer(sock)
@@ -949,7 +891,7 @@ def test_hugeHeaderBlockEndsTheConnection(
     run(reactor, main)
 
 
-def test_garbageAfterPreface(reactor: Any, certs: dict[str, Any], scripted: Any) -> None:
+def test_garbageAfterPreface(run: Any, reactor: Any, certs: dict[str, Any], scripted: Any) -> None:
     def handler(sock: Any, n: int) -> None:
         peer = H2Peer(sock)
         peer.requests(1)
@@ -968,7 +910,7 @@ def test_garbageAfterPreface(reactor: Any, certs: dict[str, Any], scripted: Any)
     run(reactor, main)
 
 
-def test_dataBeyondTheWindow(reactor: Any, certs: dict[str, Any], scripted: Any) -> None:
+def test_dataBeyondTheWindow(run: Any, reactor: Any, certs: dict[str, Any], scripted: Any) -> None:
     def handler(sock: Any, n: int) -> None:
         peer = H2Peer(sock)
         (request,) = peer.requests(1)
@@ -1005,7 +947,9 @@ def test_dataBeyondTheWindow(reactor: Any, certs: dict[str, Any], scripted: Any)
     run(reactor, main)
 
 
-def test_connectionLostMidBody(reactor: Any, certs: dict[str, Any], scripted: Any) -> None:
+def test_connectionLostMidBody(
+    run: Any, reactor: Any, certs: dict[str, Any], scripted: Any
+) -> None:
     def handler(sock: Any, n: int) -> None:
         peer = H2Peer(sock)
         (request,) = peer.requests(1)
@@ -1026,7 +970,9 @@ def test_connectionLostMidBody(reactor: Any, certs: dict[str, Any], scripted: An
     run(reactor, main)
 
 
-def test_goAwayWithErrorFailsStreams(reactor: Any, certs: dict[str, Any], scripted: Any) -> None:
+def test_goAwayWithErrorFailsStreams(
+    run: Any, reactor: Any, certs: dict[str, Any], scripted: Any
+) -> None:
     def handler(sock: Any, n: int) -> None:
         peer = H2Peer(sock)
         (request,) = peer.requests(1)
@@ -1050,7 +996,7 @@ def test_goAwayWithErrorFailsStreams(reactor: Any, certs: dict[str, Any], script
     run(reactor, main)
 
 
-def test_trailersAccepted(reactor: Any, certs: dict[str, Any], scripted: Any) -> None:
+def test_trailersAccepted(run: Any, reactor: Any, certs: dict[str, Any], scripted: Any) -> None:
     def handler(sock: Any, n: int) -> None:
         peer = H2Peer(sock)
         (request,) = peer.requests(1)

@@ -18,17 +18,15 @@ from fw.internet.endpoints import HostnameEndpoint, wrapClientTLS
 from fw.internet.error import ConnectionDone
 from fw.internet.protocol import Factory, Protocol
 from fw.python.failure import Failure
-from fw.web._client_http2 import (
-    H2ClientProtocol,
+from fw.web._client_http2 import H2ClientProtocol, defaultALPNProtocols, http2Available
+from fw.web._client_http2_errors import (
     HTTP2ConnectionTerminated,
     HTTP2HeadersTooLarge,
     HTTP2ProtocolError,
     HTTP2RequestRefused,
     HTTP2StreamReset,
-    _ClientConnectionSelector,
-    defaultALPNProtocols,
-    http2Available,
 )
+from fw.web._client_selector import _ClientConnectionSelector
 from fw.web._newclient import (
     HTTP11ClientProtocol,
     Request,

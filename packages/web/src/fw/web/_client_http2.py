@@ -11,10 +11,8 @@ flow control tied to producers (a request body producer is paused while its
 stream's send window is closed; received body data is acknowledged only as
 long as the response's consumer is not paused).
 
-:class:`_ClientConnectionSelector` is what the connection pool connects:
-once TLS is set up it becomes an HTTP/2 or an HTTP/1.1 client by what ALPN
-chose (plain connections are HTTP/1.1 at once, or HTTP/2 by prior
-knowledge when asked).
+Its errors are in :mod:`fw.web._client_http2_errors`; what picks HTTP/2 or
+HTTP/1.1 for a connection is :mod:`fw.web._client_selector`.
 
 Private: :mod:`fw.web.client` is the public module.
 """
@@ -29,19 +27,22 @@ from typing import Any
 from zope.interface import implementer
 
 from fw.internet._interfaces_core import IConsumer, IPushProducer
-from fw.internet._interfaces_protocol import IHandshakeListener
-from fw.internet._interfaces_transport import ISSLTransport
 from fw.internet.defer import Deferred, fail
 from fw.internet.error import ConnectionDone
 from fw.internet.protocol import Protocol
 from fw.python.failure import Failure
+from fw.web._client_http2_errors import (
+    HTTP2ConnectionTerminated,
+    HTTP2HeadersTooLarge,
+    HTTP2ProtocolError,
+    HTTP2RequestRefused,
+    HTTP2StreamReset,
+)
 from fw.web._http_status import RESPONSES
 from fw.web._newclient import (
     ConnectionAborted,
-    HTTP11ClientProtocol,
     Request,
     RequestGenerationFailed,
-    RequestNotSent,
     RequestTransmissionFailed,
     Response,
     ResponseFailed,
@@ -108,89 +109,6 @@ def http2Available() -> bool:
 def defaultALPNProtocols() -> list[bytes]:
     """What an HTTPS client offers by ALPN: ``h2`` (when available), then ``http/1.1``."""
     return [b"h2", b"http/1.1"] if _H2_AVAILABLE else [b"http/1.1"]
-
-
-# -- errors ---------------------------------------------------------------------------
-
-
-class HTTP2StreamReset(Exception):
-    """
-    The server reset the request's stream (RST_STREAM) with ``errorCode``.
-    Found in the ``reasons`` of a :class:`~fw.web.client.ResponseFailed`.
-    """
-
-    def __init__(self, streamID: int, errorCode: int) -> None:
-        super().__init__(streamID, errorCode)
-        self.streamID = streamID
-        self.errorCode = errorCode
-
-    def __str__(self) -> str:
-        return f"the server reset HTTP/2 stream {self.streamID} ({_codeName(self.errorCode)})"
-
-
-class HTTP2ProtocolError(Exception):
-    """
-    The server broke the HTTP/2 protocol (or a limit of this client): the
-    connection was closed with GOAWAY ``errorCode`` and every request on it
-    failed with this in its ``reasons``.
-    """
-
-    def __init__(self, message: str, errorCode: int) -> None:
-        super().__init__(message, errorCode)
-        self.message = message
-        self.errorCode = errorCode
-
-    def __str__(self) -> str:
-        return f"HTTP/2 protocol error ({_codeName(self.errorCode)}): {self.message}"
-
-
-class HTTP2ConnectionTerminated(Exception):
-    """
-    The server ended the connection with GOAWAY ``errorCode`` while the
-    request was in progress (``lastStreamID`` is the last stream it
-    processed).
-    """
-
-    def __init__(self, errorCode: int, lastStreamID: int, additionalData: bytes = b"") -> None:
-        super().__init__(errorCode, lastStreamID, additionalData)
-        self.errorCode = errorCode
-        self.lastStreamID = lastStreamID
-        self.additionalData = additionalData
-
-    def __str__(self) -> str:
-        return (
-            f"the server sent GOAWAY ({_codeName(self.errorCode)}, "
-            f"last stream {self.lastStreamID})"
-        )
-
-
-class HTTP2HeadersTooLarge(Exception):
-    """A response's header section was larger than the client's limit."""
-
-
-class HTTP2RequestRefused(RequestNotSent):
-    """
-    The server did not process the request (its stream was above a GOAWAY's
-    last stream, refused with REFUSED_STREAM, or never sent before the
-    connection went away).  RFC 9113 section 8.7: it may be retried; the
-    pool does so once, on another connection, for a request without a body.
-    """
-
-    def __init__(self, why: str) -> None:
-        super().__init__(why)
-        self.why = why
-
-    def __str__(self) -> str:
-        return f"the server did not process the request: {self.why}"
-
-
-def _codeName(code: int) -> str:
-    if _H2_AVAILABLE:
-        try:
-            return h2.errors.ErrorCodes(code).name
-        except ValueError:
-            pass
-    return f"error code {code:#x}"
 
 
 # -- one stream -----------------------------------------------------------------------
@@ -929,103 +847,3 @@ def _requestFields(request: Request) -> list[tuple[bytes, bytes]]:
     elif request.method.upper() in (b"POST", b"PUT", b"PATCH"):
         fields.append((b"content-length", b"0"))
     return fields
-
-
-# -- choosing HTTP/1.1 or HTTP/2 -------------------------------------------------------
-
-
-@implementer(IHandshakeListener)
-class _ClientConnectionSelector(Protocol):
-    """
-    What the pool's factory builds: it becomes an :class:`HTTP11ClientProtocol`
-    at once on a plain connection, or, over TLS, the protocol ALPN chose
-    once the handshake is done.  ``whenReady`` fires with that protocol.
-
-    The order of calls::
-
-        makeConnection -> [handshakeCompleted] -> dataReceived* -> connectionLost
-    """
-
-    def __init__(
-        self,
-        buildHTTP11: Callable[[], HTTP11ClientProtocol],
-        buildHTTP2: Callable[[], H2ClientProtocol] | None,
-        priorKnowledge: bool = False,
-    ) -> None:
-        self._buildHTTP11 = buildHTTP11
-        self._buildHTTP2 = buildHTTP2
-        self._priorKnowledge = priorKnowledge
-        self.chosen: Any = None
-        self._ready: Deferred[Any] | None = Deferred(self._cancelReady)
-        self._early: list[bytes] = []
-
-    def whenReady(self) -> Deferred[Any]:
-        """A Deferred firing with the chosen protocol (failing if the connection ended first)."""
-        if self._ready is None:
-            d: Deferred[Any] = Deferred()
-            d.callback(self.chosen)
-            return d
-        return self._ready
-
-    def _cancelReady(self, d: Deferred[Any]) -> None:
-        self._ready = None
-        if self.transport is not None:
-            self.transport.abortConnection()  # type: ignore[attr-defined]
-
-    def makeConnection(self, transport: Any) -> None:
-        """Connect; choose now unless TLS is still to negotiate."""
-        self.connected = True
-        self.transport = transport
-        if ISSLTransport.providedBy(transport) and self._buildHTTP2 is not None:
-            return
-        if self._priorKnowledge and self._buildHTTP2 is not None:
-            self._choose(self._buildHTTP2())
-        else:
-            self._choose(self._buildHTTP11())
-
-    def handshakeCompleted(self) -> None:
-        """TLS is up: HTTP/2 if the server chose ``h2``, else HTTP/1.1."""
-        if self.chosen is not None:
-            return
-        negotiated = getattr(self.transport, "negotiatedProtocol", None)
-        if negotiated == b"h2" and self._buildHTTP2 is not None:
-            self._choose(self._buildHTTP2())
-        else:
-            self._choose(self._buildHTTP11())
-
-    def _choose(self, protocol: Any) -> None:
-        self.chosen = protocol
-        protocol.makeConnection(self.transport)
-        early, self._early = self._early, []
-        ready, self._ready = self._ready, None
-        if ready is not None and not ready.called:
-            ready.callback(protocol)
-        for data in early:
-            protocol.dataReceived(data)
-
-    def dataReceived(self, data: bytes) -> None:
-        """Hand the bytes to the chosen protocol."""
-        if self.chosen is None:
-            self._early.append(data)
-            return
-        self.chosen.dataReceived(data)
-
-    def connectionLost(self, reason: Failure = Failure(ConnectionDone())) -> None:  # noqa: B008
-        """Tell the chosen protocol, or fail ``whenReady``."""
-        self.connected = False
-        if self.chosen is not None:
-            self.chosen.connectionLost(reason)
-            return
-        ready, self._ready = self._ready, None
-        if ready is not None and not ready.called:
-            ready.errback(ResponseNeverReceived([reason]))
-
-    def __getattr__(self, name: str) -> Any:
-        # The chosen protocol's attributes (``state``, ``abort``...), for code
-        # that holds what the endpoint returned.
-        if name.startswith("__") or name == "chosen":
-            raise AttributeError(name)
-        chosen = self.__dict__.get("chosen")
-        if chosen is None:
-            raise AttributeError(f"{type(self).__name__!r} has no attribute {name!r}")
-        return getattr(chosen, name)

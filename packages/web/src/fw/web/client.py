@@ -32,7 +32,7 @@ from fw.web._client_agent import (
     ProxyAgent,
     ProxyTunnelError,
 )
-from fw.web._client_http2 import (
+from fw.web._client_http2_errors import (
     HTTP2ConnectionTerminated,
     HTTP2HeadersTooLarge,
     HTTP2ProtocolError,
