@@ -246,6 +246,28 @@ def test_limits() -> None:
     assert _error(trailers, maxHeaderSize=100).status == 431
 
 
+def test_limitsAreInclusive() -> None:
+    """
+    A request line of exactly ``maxRequestLine`` bytes and a header section of
+    exactly ``maxHeaderSize`` bytes are accepted; one byte more is refused, in
+    one piece or byte by byte.
+    """
+    line = b"GET /" + b"a" * 86 + b" HTTP/1.1"
+    assert len(line) == 100
+    block = b"Host: h\r\nX: " + b"v" * 86 + b"\r\n"
+    assert len(block) == 100
+    for split in (None, 1):
+        [head] = events(
+            line + b"\r\n" + block + b"\r\n", split=split, maxRequestLine=100, maxHeaderSize=100
+        )
+        assert isinstance(head, RequestHead)
+        assert head.fields[b"x"] == [b"v" * 86]
+    longer = b"GET /a" + line[5:] + b"\r\n" + block + b"\r\n"
+    assert _error(longer, maxRequestLine=100, maxHeaderSize=100).status == 414
+    bigger = line + b"\r\n" + block[:-2] + b"v\r\n\r\n"
+    assert _error(bigger, maxRequestLine=100, maxHeaderSize=100).status == 431
+
+
 def test_errorIsTerminal() -> None:
     parser = RequestParser()
     parser.feed(b"GET / HTTP/1.1\r\n\r\n")

@@ -40,7 +40,6 @@ from fw.web._http_codec import (
 from fw.web._http_request import Request
 from fw.web._log import AccessLog, combinedLogFormatter
 from fw.web._version import __version__
-from fw.web.http_headers import Headers
 
 __all__ = ["HTTP2_AVAILABLE", "HTTPChannel", "HTTPFactory"]
 
@@ -255,7 +254,7 @@ class HTTPChannel(Protocol):
                     # A head has started: it must complete before the head deadline.
                     if (
                         self._request is None
-                        and parser.buffered
+                        and parser._buffer
                         and self._headDeadline == _INF
                         and self.requestHeaderTimeout is not None
                     ):
@@ -308,19 +307,21 @@ class HTTPChannel(Protocol):
 
     def _headReceived(self, head: RequestHead) -> None:
         self._headDeadline = _INF
+        method, target, version, fields, keepAlive, expectContinue, length = head
         request = self.requestFactory(self, False)
         self._request = request
-        request.requestHeaders = Headers._fromParsed(head.fields)
-        request._persistent = head.keepAlive
-        length = head.bodyLength
+        # The parser's fields are already validated and lower-cased: the
+        # request's (new, empty) Headers adopts them without a copy.
+        request.requestHeaders._rawHeaders = fields
+        request._persistent = keepAlive
         if length == 0:
             self._deadline = _INF
-            request.requestReceived(head.method, head.target, head.version)
+            request.requestReceived(method, target, version)
             return
         self._bodyComplete = False
-        if head.expectContinue and not self._parser.buffered:  # type: ignore[union-attr]
+        if expectContinue and not self._parser.buffered:  # type: ignore[union-attr]
             self.transport.write(_CONTINUE)
-        request._setRequestLine(head.method, head.target, head.version)
+        request._setRequestLine(method, target, version)
         request.gotLength(length)
 
     def _parseError(self, error: ParseError) -> None:

@@ -102,6 +102,7 @@ class ParseError(NamedTuple):
 
 
 _END_OF_BODY = EndOfRequest({})
+_newTuple = tuple.__new__
 
 _TOKEN = rb"[!#$%&'*+\-.^_`|~0-9A-Za-z]+"
 _REQUEST_LINE = re.compile(_TOKEN + rb" ([^\x00-\x20\x7f]+) HTTP/([0-9])\.([0-9])")
@@ -109,8 +110,38 @@ _REQUEST_LINE = re.compile(_TOKEN + rb" ([^\x00-\x20\x7f]+) HTTP/([0-9])\.([0-9]
 # ending in CRLF.  This one match rejects obs-fold (RFC 9112 section 5.2),
 # whitespace before the colon (section 5.1), bare CR or LF and NUL/CTLs.
 _FIELD_LINES = re.compile(rb"(?:" + _TOKEN + rb":[^\x00-\x08\x0a-\x1f\x7f]*\r\n)*")
+# The common case in one match: a whole HTTP/1.x head, request line to the
+# empty line.  Anything it does not match (an incomplete head, leading empty
+# lines, another version, garbage) takes the step-by-step path, which finds
+# the right error.
+_WHOLE_HEAD = re.compile(
+    rb"(" + _TOKEN + rb") ([^\x00-\x20\x7f]+) HTTP/1\.([0-9])\r\n"
+    rb"((?:" + _TOKEN + rb":[^\x00-\x08\x0a-\x1f\x7f]*\r\n)*)\r\n"
+)
 _DIGITS = re.compile(rb"[0-9]+")
 _CHUNK_LINE = re.compile(rb"([0-9A-Fa-f]{1,16})[ \t]*(?:;[^\x00-\x08\x0a-\x1f\x7f]*)?")
+
+
+def _splitFields(block: bytes, maxHeaders: int) -> dict[bytes, list[bytes]] | None:
+    """
+    Split a validated header block (``name:value\\r\\n`` lines) into lower-cased
+    names and their values in order; ``None`` if it has more than ``maxHeaders`` lines.
+    """
+    lines = block.split(b"\r\n")
+    lines.pop()  # the empty string after the last CRLF
+    if len(lines) > maxHeaders:
+        return None
+    fields: dict[bytes, list[bytes]] = {}
+    for line in lines:
+        name, _, value = line.partition(b":")
+        name = name.lower()
+        value = value.strip(b" \t")
+        existing = fields.get(name)
+        if existing is None:
+            fields[name] = [value]
+        else:
+            existing.append(value)
+    return fields
 
 
 class _State(enum.Enum):
@@ -216,6 +247,27 @@ class RequestParser:
         end = buf.find(b"\r\n\r\n")
         if end < 0:
             return self._incompleteHead(buf)
+        match = _WHOLE_HEAD.fullmatch(buf, 0, end + 4)
+        if match is None:
+            return self._parseHeadStepwise(buf, end)
+        blockStart, blockEnd = match.span(4)
+        if blockStart - 2 > self.maxRequestLine:
+            return self._error(414, "Request line too long")
+        if blockEnd - blockStart > self.maxHeaderSize:
+            return self._error(431, "Header section too large")
+        self._buffer = buf[end + 4 :]
+        self._scanned = 0
+        self._leading = 0
+        method, target, minor, block = match.groups()
+        fields = _splitFields(block, self.maxHeaders) if block else {}
+        if fields is None:
+            return self._error(431, "Too many header fields")
+        http11 = minor != b"0"
+        return self._frame(method, target, b"HTTP/1.1" if http11 else b"HTTP/1.0", http11, fields)
+
+    def _parseHeadStepwise(self, buf: bytes, end: int) -> RequestHead | ParseError | _Marker:
+        # A complete head (ending at ``end``) that is not a plain HTTP/1.x
+        # one: find what is wrong with it, or skip empty lines before it.
         if buf[:2] == b"\r\n":
             return self._skipEmptyLines(buf)
         lineEnd = buf.find(b"\r\n")
@@ -241,21 +293,9 @@ class RequestParser:
         minor = match.group(3)
         method = buf[: match.start(1) - 1]
         target = match.group(1)
-        fields: dict[bytes, list[bytes]] = {}
-        if block:
-            lines = block.split(b"\r\n")
-            lines.pop()  # the empty string after the last CRLF
-            if len(lines) > self.maxHeaders:
-                return self._error(431, "Too many header fields")
-            for line in lines:
-                name, _, value = line.partition(b":")
-                name = name.lower()
-                value = value.strip(b" \t")
-                existing = fields.get(name)
-                if existing is None:
-                    fields[name] = [value]
-                else:
-                    existing.append(value)
+        fields = _splitFields(block, self.maxHeaders) if block else {}
+        if fields is None:
+            return self._error(431, "Too many header fields")
         http11 = minor != b"0"
         return self._frame(method, target, b"HTTP/1.1" if http11 else b"HTTP/1.0", http11, fields)
 
@@ -273,13 +313,15 @@ class RequestParser:
     def _incompleteHead(self, buf: bytes) -> RequestHead | ParseError | _Marker:
         if buf[:2] == b"\r\n":
             return self._skipEmptyLines(buf)
+        # Bounds on an incomplete head allow one byte more than the limits: a
+        # final CR may start the CRLF that ends the line (or the section).
         lineEnd = buf.find(b"\r\n")
         if lineEnd < 0:
-            if len(buf) > self.maxRequestLine:
+            if len(buf) > self.maxRequestLine + 1:
                 return self._error(414, "Request line too long")
         elif lineEnd > self.maxRequestLine:
             return self._error(414, "Request line too long")
-        elif len(buf) - lineEnd > self.maxHeaderSize + 2:
+        elif len(buf) - lineEnd > self.maxHeaderSize + 3:
             return self._error(431, "Header section too large")
         # Reject garbage early rather than waiting for a header section;
         # scan only what is new, so byte-at-a-time input stays linear.
@@ -359,7 +401,11 @@ class RequestParser:
                 self._state = _State.DONE
         else:
             self._state = _State.DONE
-        return RequestHead(method, target, version, fields, keepAlive, expectContinue, length)
+        # tuple.__new__ directly: the generated RequestHead.__new__ is a Python
+        # function, and this runs once per request.
+        return _newTuple(
+            RequestHead, (method, target, version, fields, keepAlive, expectContinue, length)
+        )
 
     def _parseBody(self) -> BodyData | EndOfRequest | _Marker:
         buf = self._buffer

@@ -69,18 +69,28 @@ def stringToDatetime(dateString: bytes) -> int:
 class _DateCache:
     """The ``Date`` header value, recomputed at most once a second."""
 
-    __slots__ = ("_second", "_value")
+    __slots__ = ("_line", "_second", "_value")
 
     def __init__(self) -> None:
         self._second = -1
         self._value = b""
+        self._line = b""
 
     def get(self, now: float) -> bytes:
+        """Return the HTTP date of ``now``."""
         second = int(now)
         if second != self._second:
             self._second = second
             self._value = datetimeToString(second)
+            self._line = b"Date: " + self._value + b"\r\n"
         return self._value
+
+    def line(self) -> bytes:
+        """Return the header line ``Date: <now>\\r\\n``."""
+        now = time.time()
+        if int(now) != self._second:
+            self.get(now)
+        return self._line
 
 
 dateCache = _DateCache()

@@ -14,7 +14,6 @@ import base64
 import io
 import tempfile
 import warnings
-from time import time as _time
 from typing import IO, TYPE_CHECKING, Any
 
 from zope.interface import implementer
@@ -186,7 +185,8 @@ class Request:
         q = path.find(b"?")
         if q < 0:
             p = path
-            self.args = {}
+            if self.args:
+                self.args = {}
         else:
             p = path[:q]
             self.args = parse_qs(path[q + 1 :], keep_blank_values=True)
@@ -196,12 +196,13 @@ class Request:
             p = b"/" if slash < 0 else p[slash:]
         self.path = p
         channel = self.channel
-        transport = getattr(channel, "transport", None)
         peer = getattr(channel, "_peer", None)
         if peer is not None:
             self.client = peer
-        elif transport is not None:
-            self.client = transport.getPeer()
+        else:
+            transport = getattr(channel, "transport", None)
+            if transport is not None:
+                self.client = transport.getPeer()
 
     def process(self) -> None:
         """Handle the request; override this (``fw.web.server.Request`` renders a resource)."""
@@ -427,7 +428,9 @@ class Request:
     def _headBytes(self, bodyLength: int | None) -> bytes:
         """Serialize the status line and headers; decide framing and persistence."""
         code = self.code
-        out = [_statusLine(code, self.code_message)]
+        message = self.code_message
+        line = _statusLines.get(code) if message is None else None
+        out = [line if line is not None else _statusLine(code, message)]
         headers = self.responseHeaders
         raw = headers._rawHeaders
         contentType = self.defaultContentType
@@ -440,11 +443,10 @@ class Request:
         headers._serialize(out)
         if self.cookies:
             out.extend([b"Set-Cookie: " + cookie + b"\r\n" for cookie in self.cookies])
-        channel = self.channel
         if b"date" not in raw:
-            out.append(b"Date: " + dateCache.get(_time()) + b"\r\n")
+            out.append(dateCache.line())
         if b"server" not in raw:
-            out.append(channel._serverHeader)
+            out.append(self.channel._serverHeader)
         persistent = self._persistent
         if code in _NO_BODY_CODES or 100 <= code < 200 or b"content-length" in raw:
             pass

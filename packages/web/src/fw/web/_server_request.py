@@ -220,7 +220,8 @@ class Request(_HTTPRequest):
                 if failure is not None:
                     failure.raiseException()
                 site = self.site = self.channel.site
-                self.prepath = []
+                if self.prepath:
+                    self.prepath = []
                 self.postpath = _postpath(self.path)
                 resrc = site.getResourceFor(self)
             self.render(resrc)

@@ -42,6 +42,17 @@ def _canonicalName(lower: bytes) -> bytes:
     return result
 
 
+# b"content-type" -> b"Content-Type: ", for serializing; bounded like the above.
+_linePrefixes: dict[bytes, bytes] = {}
+
+
+def _linePrefix(lower: bytes) -> bytes:
+    prefix = _canonicalName(lower) + b": "
+    if len(_linePrefixes) < 1000:
+        _linePrefixes[lower] = prefix
+    return prefix
+
+
 def _encodeName(name: bytes | str) -> bytes:
     if isinstance(name, str):
         name = name.encode("iso-8859-1")
@@ -167,9 +178,15 @@ class Headers:
 
     def _serialize(self, out: list[bytes]) -> None:
         """Append ``Name: value\\r\\n`` lines to ``out``."""
+        prefixes = _linePrefixes
         for name, values in self._rawHeaders.items():
-            cname = _canonicalName(name)
-            out.extend([cname + b": " + value + b"\r\n" for value in values])
+            prefix = prefixes.get(name)
+            if prefix is None:
+                prefix = _linePrefix(name)
+            if len(values) == 1:
+                out.append(prefix + values[0] + b"\r\n")
+            else:
+                out.extend([prefix + value + b"\r\n" for value in values])
 
     def __iter__(self) -> Iterator[bytes]:
         return iter(self._rawHeaders)
