@@ -7,15 +7,20 @@ import hashlib
 import os
 import subprocess
 import sys
+import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from fw.cred import checkers, credentials, error, passwd
+from fw.cred import _hashing, checkers, credentials, error, passwd
 from fw.internet.defer import Deferred
+from fw.internet.task import deferLater
 from fw.logger import capturedLogs
 from fw.python.failure import Failure
+
+RunReactor = Callable[..., Any]
 
 # Cheap scrypt parameters, so that the tests are fast; the format is the same.
 FAST = {"n": 2**4, "r": 1, "p": 1}
@@ -288,3 +293,54 @@ def test_constantTimeComparisonsInSource() -> None:
             code = line.split("#")[0]
             if "password" in code.lower() and "==" in code:
                 pytest.fail(f"{module.__name__}: non-constant-time comparison? {line.strip()}")
+
+
+def test_fileCheckerHashesOffTheReactorThread(
+    reactor: Any, runReactor: RunReactor, hashedFile: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """
+    While the reactor runs, reading the file and verifying hashes happen in
+    its thread pool, and the reactor keeps turning meanwhile; the results
+    are those of the synchronous check.
+    """
+    checker = checkers.FilePasswordDB(hashedFile, reactor=reactor)
+    threads: list[threading.Thread] = []
+    verifying = threading.Event()
+    resume = threading.Event()
+    verifyPassword = _hashing.verifyPassword
+
+    def watchedVerify(password: bytes | str, hashed: bytes | str) -> bool:
+        threads.append(threading.current_thread())
+        verifying.set()
+        # The reactor must answer while this hash is being checked.
+        assert resume.wait(5)
+        return verifyPassword(password, hashed)
+
+    monkeypatch.setattr(_hashing, "verifyPassword", watchedVerify)
+
+    async def scenario() -> None:
+        d = login(checker, b"alice", b"secret")
+        assert not d.called
+        turns = 0
+        while not verifying.is_set():
+            await deferLater(reactor, 0.001, lambda: None)
+        while turns < 3:
+            await deferLater(reactor, 0.001, lambda: None)
+            turns += 1
+        resume.set()
+        assert await d == b"alice"
+        with pytest.raises(error.UnauthorizedLogin):
+            await login(checker, b"alice", b"wrong")
+        # An unknown user spends a verification too (off the reactor thread).
+        with pytest.raises(error.UnauthorizedLogin):
+            await login(checker, b"nobody", b"x")
+        missing = checkers.FilePasswordDB(hashedFile.parent / "missing", reactor=reactor)
+        with capturedLogs() as events, pytest.raises(error.UnauthorizedLogin):
+            await login(missing, b"alice", b"secret")
+        assert any("cannot check a password" in str(e.get("log_format")) for e in events)
+
+    runReactor(reactor, scenario)
+    assert threads
+    assert all(t is not threading.main_thread() for t in threads)
+    # alice twice, and the unknown user's burnt verification.
+    assert len(threads) == 3

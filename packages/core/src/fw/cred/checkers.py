@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import hmac
 import os
+import sys
 from collections.abc import Callable, Iterator
 from typing import Any, Final
 
@@ -30,6 +31,7 @@ from zope.interface import Attribute, Interface, implementer
 from fw.cred import _hashing, error
 from fw.cred.credentials import IAnonymous, IUsernameHashedPassword, IUsernamePassword
 from fw.internet.defer import Deferred, fail, maybeDeferred, succeed
+from fw.internet.threads import deferToThreadPool
 from fw.logger import Logger
 from fw.python.failure import Failure
 
@@ -90,6 +92,16 @@ def _unauthorized(_: object = None) -> Deferred[Any]:
 def _matched(matched: bool, username: bytes) -> bytes | Deferred[Any]:
     if matched:
         return username
+    return _unauthorized()
+
+
+def _matchedUser(user: bytes | None) -> bytes | Deferred[Any]:
+    return user if user is not None else _unauthorized()
+
+
+def _checkFailed(reason: Failure) -> Deferred[Any]:
+    reason.trap(OSError, PasswordFileError)
+    _log.error("cannot check a password: {error}", error=reason.value)
     return _unauthorized()
 
 
@@ -202,6 +214,13 @@ class FilePasswordDB:
         cache: read the file once, on first use, instead of on every login.
         plaintext: the file holds plaintext passwords (the same as
             ``hash=None``).
+        reactor: whose thread pool reads the file and verifies
+            :data:`HASHED` passwords while that reactor runs (beyond
+            Twisted, which hashes in the reactor thread): a scrypt
+            verification takes tens of milliseconds, which would stall
+            every other connection.  By default the installed reactor, if
+            any.  When it is not running, the check is done at once and the
+            Deferred has already fired.
 
     Attributes:
         credentialInterfaces: :class:`~fw.cred.credentials.IUsernamePassword`,
@@ -223,8 +242,10 @@ class FilePasswordDB:
         cache: bool = False,
         *,
         plaintext: bool = False,
+        reactor: Any = None,
     ) -> None:
         self.filename = os.fspath(filename)
+        self._reactor = reactor
         self.delim = delim
         self.ufield = usernameField
         self.pfield = passwordField
@@ -313,30 +334,61 @@ class FilePasswordDB:
                 return user, password
         raise KeyError(username)
 
+    def _runningReactor(self) -> Any:
+        reactor = self._reactor
+        if reactor is None:
+            # The installed reactor, without installing one.
+            reactor = sys.modules.get("fw.internet.reactor")
+        if reactor is not None and getattr(reactor, "running", False):
+            return reactor
+        return None
+
+    def _checkHashed(self, username: bytes, password: bytes | str) -> bytes | None:
+        """
+        Return the user name if ``password`` is right, ``None`` if not (in a
+        thread while the reactor runs).
+
+        Raises:
+            PasswordFileError: the file, or the user's hash, is malformed.
+            OSError: the file cannot be read.
+        """
+        try:
+            user, stored = self.getUser(username)
+        except KeyError:
+            _hashing.burnVerification(password)
+            return None
+        try:
+            matched = _hashing.verifyPassword(password, stored)
+        except _hashing.InvalidPasswordHash as e:
+            raise PasswordFileError(self.filename, None, f"the hash of {user!r}: {e}") from e
+        return user if matched else None
+
     def requestAvatarId(self, credentials: Any) -> Deferred[Any]:
         """
         Return the user name when the password matches the file, else fail
         with :class:`~fw.cred.error.UnauthorizedLogin` (also when the file
         cannot be read or is malformed, which is logged).
         """
+        if self.hash is HASHED:
+            username = _asBytes(credentials.username)
+            password = credentials.password
+            reactor = self._runningReactor()
+            if reactor is None:
+                d: Deferred[Any] = maybeDeferred(self._checkHashed, username, password)
+            else:
+                d = deferToThreadPool(
+                    reactor, reactor.getThreadPool(), self._checkHashed, username, password
+                )
+            return d.addCallbacks(_matchedUser, _checkFailed)
         try:
             user, stored = self.getUser(_asBytes(credentials.username))
         except KeyError:
-            if self.hash is HASHED:
-                _hashing.burnVerification(credentials.password)
             return _unauthorized()
         except (OSError, PasswordFileError) as e:
             _log.error("cannot check a password: {error}", error=e)
             return _unauthorized()
         if self.hash is None:
-            d: Deferred[Any] = maybeDeferred(credentials.checkPassword, stored)
+            d = maybeDeferred(credentials.checkPassword, stored)
             return d.addCallback(_matched, user)
-        if self.hash is HASHED:
-            try:
-                matched = _hashing.verifyPassword(credentials.password, stored)
-            except _hashing.InvalidPasswordHash as e:
-                _log.error("cannot check the password of {user!r}: {error}", user=user, error=e)
-                return _unauthorized()
-            return succeed(matched).addCallback(_matched, user)
         hashed = self.hash(credentials.username, credentials.password, stored)
         return succeed(hmac.compare_digest(_asBytes(hashed), stored)).addCallback(_matched, user)
