@@ -45,28 +45,21 @@ import importlib.metadata
 import json
 import os
 import platform
-import resource
-import selectors
-import shutil
-import signal
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-HERE = Path(__file__).resolve().parent
+# samplers.py sits beside this file, so on sys.path when it runs as a script.
+from samplers import HERE, SAMPLERS, Benchmark, SampleError, Settings, Unavailable, buildLoadgen
+
 ROOT = HERE.parent
-LOADGEN_SOURCE = HERE / "loadgen" / "echo_load.c"
 DEFAULT_LOADGEN = ROOT / ".bench" / "echo_load"
 DEFAULT_JSON = HERE / "results.json"
-SERVER_CPU = 0
-LOADGEN_CPU = 1
-UNAVAILABLE = 3  # run_micro.py's exit status when an implementation lacks a feature
 
 NET_IMPLS = ("fw", "fw-uvloop", "twisted", "asyncio", "uvloop")
 PAIR_IMPLS = ("fw", "twisted")
@@ -80,21 +73,6 @@ RATIOS = (
     ("fw", "ssl"),
     ("fw", "aiohttp"),
 )
-
-
-@dataclass(frozen=True)
-class Benchmark:
-    """One benchmark: what it runs, for whom, and what its numbers mean."""
-
-    name: str
-    kind: str  # "net", "micro", "tls", "http", "dns" or "trial"
-    unit: str
-    impls: tuple[str, ...]
-    description: str
-    goals: tuple[tuple[str, float], ...] = ()  # (ratio name, minimum)
-    serverMode: str = ""
-    loadgen: tuple[str, ...] = ()  # echo_load arguments besides port, time, CPU
-    scale: float = 1.0  # the generator's rate is divided by this
 
 
 BENCHMARKS = (
@@ -262,16 +240,6 @@ BENCHMARKS = (
 
 
 @dataclass
-class Settings:
-    repeat: int
-    duration: float
-    minTime: float
-    loadgen: Path
-    python: str = sys.executable
-    tlsMebibytes: int = 200
-
-
-@dataclass
 class Outcome:
     """The samples of one implementation on one benchmark."""
 
@@ -285,417 +253,6 @@ class Outcome:
     def efficiencies(self) -> list[float]:
         """Server benchmarks: the rate per second of server CPU time."""
         return [s["value"] / s["server_cpu"] for s in self.samples if s.get("server_cpu")]
-
-
-class SampleError(Exception):
-    """A sample could not be taken; the message says why."""
-
-
-# -- measuring CPU
-
-
-def processCpuSeconds(pid: int) -> float:
-    """User + system CPU seconds of a live process, from /proc/<pid>/stat."""
-    stat = Path(f"/proc/{pid}/stat").read_text()
-    fields = stat[stat.rindex(")") + 2 :].split()
-    # fields[0] is field 3 (state); utime and stime are fields 14 and 15.
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def coreTimes() -> dict[str, tuple[int, int]]:
-    """(busy, total) jiffies of each CPU, from /proc/stat."""
-    times = {}
-    for line in Path("/proc/stat").read_text().splitlines():
-        name, *rest = line.split()
-        if name.startswith("cpu") and name != "cpu":
-            numbers = [int(n) for n in rest]
-            idle = numbers[3] + numbers[4]  # idle + iowait
-            total = sum(numbers[:8])  # guest time is already in user
-            times[name] = (total - idle, total)
-    return times
-
-
-def coreBusy(before: dict[str, tuple[int, int]], after: dict[str, tuple[int, int]]) -> list[float]:
-    shares = []
-    for cpu in (f"cpu{SERVER_CPU}", f"cpu{LOADGEN_CPU}"):
-        busy = after[cpu][0] - before[cpu][0]
-        total = after[cpu][1] - before[cpu][1]
-        shares.append(busy / total if total else 0.0)
-    return shares
-
-
-# -- server benchmarks
-
-
-def buildLoadgen(target: Path) -> Path:
-    """Compile the load generator with ``cc -O2`` unless it is up to date."""
-    if target.exists() and target.stat().st_mtime >= LOADGEN_SOURCE.stat().st_mtime:
-        return target
-    target.parent.mkdir(parents=True, exist_ok=True)
-    subprocess.run(
-        ["cc", "-O2", "-Wall", "-o", str(target), str(LOADGEN_SOURCE)], check=True, timeout=120
-    )
-    return target
-
-
-def waitForPort(server: subprocess.Popen[str], timeout: float) -> int:
-    assert server.stdout is not None
-    with selectors.DefaultSelector() as selector:
-        selector.register(server.stdout, selectors.EVENT_READ)
-        if not selector.select(timeout):
-            raise SampleError(f"the server did not start within {timeout} s")
-    line = server.stdout.readline()
-    if not line.startswith("PORT "):
-        raise SampleError(f"the server said {line!r}, not its port")
-    return int(line.split()[1])
-
-
-def stopServer(server: subprocess.Popen[str]) -> None:
-    if server.poll() is None:
-        server.send_signal(signal.SIGTERM)
-        try:
-            server.wait(5)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
-
-
-def runNet(bench: Benchmark, impl: str, settings: Settings) -> dict[str, Any]:
-    """One sample of a server benchmark: a fresh server, one generator run."""
-    command = [
-        settings.python,
-        str(HERE / "net" / "server.py"),
-        "--impl",
-        impl,
-        "--mode",
-        bench.serverMode,
-        "--cpu",
-        str(SERVER_CPU),
-    ]
-    with tempfile.TemporaryFile("w+") as errors:
-        server = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=errors, text=True)
-        try:
-            try:
-                port = waitForPort(server, 60)
-            except SampleError:
-                errors.seek(0)
-                raise SampleError(f"server failed: {errors.read()[-2000:]}") from None
-            serverBefore = processCpuSeconds(server.pid)
-            coresBefore = coreTimes()
-            start = time.monotonic()
-            generator = subprocess.run(
-                [
-                    str(settings.loadgen),
-                    *bench.loadgen,
-                    "-t",
-                    str(settings.duration),
-                    "-p",
-                    str(port),
-                    "-c",
-                    str(LOADGEN_CPU),
-                ],
-                capture_output=True,
-                text=True,
-                timeout=settings.duration + 60,
-            )
-            wall = time.monotonic() - start
-            coresAfter = coreTimes()
-            if server.poll() is not None:
-                raise SampleError(f"the server exited with status {server.returncode}")
-            serverCpu = processCpuSeconds(server.pid) - serverBefore
-        finally:
-            stopServer(server)
-            assert server.stdout is not None
-            server.stdout.close()
-        errors.seek(0)
-        serverErrors = errors.read()
-    if generator.returncode != 0:
-        raise SampleError(f"load generator failed: {generator.stderr.strip()}")
-    report = json.loads(generator.stdout)
-    sample = {
-        "value": report["rate"] / bench.scale,
-        "ops": report["ops"],
-        "seconds": report["seconds"],
-        "server_cpu": serverCpu / wall,
-        "loadgen_cpu": report["cpu_seconds"] / report["seconds"],
-        "core_busy": coreBusy(coresBefore, coresAfter),
-        "loadgen_errors": report["errors"],
-    }
-    if serverErrors.strip():
-        sample["server_stderr"] = serverErrors[-2000:]
-    return sample
-
-
-# -- micro-benchmarks
-
-
-class Unavailable(Exception):
-    """The implementation cannot run this benchmark (it lacks a feature)."""
-
-
-def runMicro(bench: Benchmark, impl: str, settings: Settings) -> dict[str, Any]:
-    """One sample of a micro-benchmark, in a fresh process."""
-    command = [
-        settings.python,
-        str(HERE / "micro" / "run_micro.py"),
-        "--impl",
-        impl,
-        "--bench",
-        bench.name,
-        "--min-time",
-        str(settings.minTime),
-        "--cpu",
-        str(SERVER_CPU),
-    ]
-    coresBefore = coreTimes()
-    result = subprocess.run(command, capture_output=True, text=True, timeout=300)
-    coresAfter = coreTimes()
-    if result.returncode == UNAVAILABLE:
-        raise Unavailable(result.stderr.strip())
-    if result.returncode != 0:
-        raise SampleError(result.stderr.strip()[-2000:])
-    report = json.loads(result.stdout)
-    return {
-        "value": report["ops"] / report["seconds"],
-        "ops": report["ops"],
-        "seconds": report["seconds"],
-        "wall_seconds": report["wall_seconds"],
-        "core_busy": coreBusy(coresBefore, coresAfter),
-    }
-
-
-def runTls(bench: Benchmark, impl: str, settings: Settings) -> dict[str, Any]:
-    """One sample of a TLS benchmark: a fresh client and peer, one transfer."""
-    command = [
-        settings.python,
-        str(HERE / "net" / "tls_bulk.py"),
-        "--impl",
-        impl,
-        "--direction",
-        bench.serverMode,
-        "--mebibytes",
-        str(settings.tlsMebibytes),
-        "--cpu",
-        str(SERVER_CPU),
-        "--peer-cpu",
-        str(LOADGEN_CPU),
-    ]
-    coresBefore = coreTimes()
-    result = subprocess.run(command, capture_output=True, text=True, timeout=300)
-    coresAfter = coreTimes()
-    if result.returncode == UNAVAILABLE:
-        raise Unavailable(result.stderr.strip())
-    if result.returncode != 0:
-        raise SampleError(result.stderr.strip()[-2000:])
-    report = json.loads(result.stdout)
-    return {
-        "value": report["ops"] / report["seconds"],
-        "ops": report["ops"],
-        "seconds": report["seconds"],
-        "wall_seconds": report["wall_seconds"],
-        "wall_rate": report["ops"] / report["wall_seconds"],
-        "core_busy": coreBusy(coresBefore, coresAfter),
-    }
-
-
-# -- the run
-
-
-# -- DNS servers, loaded by dnsperf
-
-
-def runTrial(bench: Benchmark, impl: str, settings: Settings) -> dict[str, Any]:
-    """One sample of a trial benchmark: a fresh suite and one ``trial`` run over it."""
-    module = {"fw": "fw.trial", "twisted": "twisted.trial"}[impl]
-    with tempfile.TemporaryDirectory(prefix="fw-bench-trial-") as directory:
-        made = subprocess.run(
-            [settings.python, str(HERE / "trial" / "suite.py"), directory, impl],
-            capture_output=True,
-            text=True,
-            check=True,
-        )
-        tests = int(made.stdout)
-        command = [settings.python, "-m", module, "--temp-directory", "_trial_temp"]
-        if bench.serverMode == "-j2":
-            command += ["-j", "2"]
-        command.append("benchsuite")
-        coresBefore = coreTimes()
-        started = time.monotonic()
-        # As users run it: with compiled bytecode cached (each -j worker is
-        # a new interpreter, which would otherwise compile every module).
-        environment = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
-        result = subprocess.run(
-            command, cwd=directory, env=environment, capture_output=True, text=True, timeout=600
-        )
-        wall = time.monotonic() - started
-        coresAfter = coreTimes()
-    summary = f"PASSED (successes={tests})"
-    if result.returncode != 0 or summary not in result.stdout:
-        raise SampleError(f"{impl} trial did not say {summary}: {result.stdout[-1500:]}")
-    return {
-        "value": tests / wall,
-        "tests": tests,
-        "wall_seconds": wall,
-        "core_busy": coreBusy(coresBefore, coresAfter),
-    }
-
-
-def parseDnsperf(output: str) -> tuple[float, int, int]:
-    """(queries per second, queries completed, errors) from dnsperf's report.
-
-    Errors are the queries lost plus the responses other than NOERROR and
-    NXDOMAIN (the zone answers every query with one of those two).
-    """
-    rate = None
-    completed = errorsSeen = 0
-    for line in output.splitlines():
-        label, _, rest = line.strip().partition(":")
-        if label == "Queries per second":
-            rate = float(rest.split()[0])
-        elif label == "Queries completed":
-            completed = int(rest.split()[0])
-        elif label == "Queries lost":
-            errorsSeen += int(rest.split()[0])
-        elif label == "Response codes":
-            for code in rest.split(","):
-                name, count, *_ = code.split()
-                if name not in ("NOERROR", "NXDOMAIN"):
-                    errorsSeen += int(count)
-    if rate is None:
-        raise SampleError(f"no rate in dnsperf's output: {output[-500:]}")
-    return rate, completed, errorsSeen
-
-
-def runDns(bench: Benchmark, impl: str, settings: Settings) -> dict[str, Any]:
-    """One sample of a DNS benchmark: a fresh ``net/dns_server.py``, one ``dnsperf`` run."""
-    dnsperf = shutil.which("dnsperf")
-    if dnsperf is None:
-        raise Unavailable("dnsperf is not installed (apt-get install dnsperf)")
-    script = str(HERE / "net" / "dns_server.py")
-    with tempfile.TemporaryDirectory() as scratch:
-        queries = Path(scratch) / "queries.txt"
-        subprocess.run(
-            [settings.python, script, "--write-queries", str(queries)], check=True, timeout=60
-        )
-        command = [settings.python, script, "--impl", impl, "--cpu", str(SERVER_CPU)]
-        with tempfile.TemporaryFile("w+") as errors:
-            server = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=errors, text=True)
-            try:
-                try:
-                    port = waitForPort(server, 60)
-                except SampleError:
-                    if server.wait(10) == UNAVAILABLE:
-                        raise Unavailable(f"{impl} is not installed") from None
-                    errors.seek(0)
-                    raise SampleError(f"server failed: {errors.read()[-2000:]}") from None
-                serverBefore = processCpuSeconds(server.pid)
-                coresBefore = coreTimes()
-                childrenBefore = resource.getrusage(resource.RUSAGE_CHILDREN)
-                start = time.monotonic()
-                seconds = str(max(1, round(settings.duration)))
-                generator = subprocess.run(
-                    [
-                        *("taskset", "-c", str(LOADGEN_CPU), dnsperf, "-s", "127.0.0.1"),
-                        *("-p", str(port), "-d", str(queries), "-l", seconds, "-t", "2"),
-                        *bench.loadgen,
-                    ],
-                    capture_output=True,
-                    text=True,
-                    timeout=settings.duration + 60,
-                )
-                wall = time.monotonic() - start
-                coresAfter = coreTimes()
-                childrenAfter = resource.getrusage(resource.RUSAGE_CHILDREN)
-                if server.poll() is not None:
-                    raise SampleError(f"the server exited with status {server.returncode}")
-                serverCpu = processCpuSeconds(server.pid) - serverBefore
-            finally:
-                stopServer(server)
-                assert server.stdout is not None
-                server.stdout.close()
-            errors.seek(0)
-            serverErrors = errors.read()
-    if generator.returncode != 0:
-        raise SampleError(f"dnsperf failed: {(generator.stderr or generator.stdout).strip()}")
-    rate, completed, errorsSeen = parseDnsperf(generator.stdout)
-    loadgenCpu = (childrenAfter.ru_utime - childrenBefore.ru_utime) + (
-        childrenAfter.ru_stime - childrenBefore.ru_stime
-    )
-    sample: dict[str, Any] = {
-        "value": rate,
-        "ops": completed,
-        "seconds": wall,
-        "server_cpu": serverCpu / wall,
-        "loadgen_cpu": loadgenCpu / wall,
-        "core_busy": coreBusy(coresBefore, coresAfter),
-        "loadgen_errors": errorsSeen,
-        "dnsperf": generator.stdout[-1500:],
-    }
-    if serverErrors.strip():
-        sample["server_stderr"] = serverErrors[-2000:]
-    return sample
-
-
-# -- HTTP servers, loaded by wrk
-
-
-def runHttp(bench: Benchmark, impl: str, settings: Settings) -> dict[str, Any]:
-    """One sample of an HTTP benchmark: a fresh ``net/http_server.py``, one ``wrk`` run."""
-    wrk = shutil.which("wrk")
-    if wrk is None:
-        raise Unavailable("wrk is not installed (apt-get install wrk)")
-    script = str(HERE / "net" / "http_server.py")
-    command = [settings.python, script, "--impl", impl, "--cpu", str(SERVER_CPU)]
-    with tempfile.TemporaryFile("w+") as errors:
-        server = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=errors, text=True)
-        try:
-            try:
-                port = waitForPort(server, 60)
-            except SampleError:
-                if server.wait(10) == UNAVAILABLE:
-                    raise Unavailable(f"{impl} is not installed") from None
-                errors.seek(0)
-                raise SampleError(f"server failed: {errors.read()[-2000:]}") from None
-            serverBefore = processCpuSeconds(server.pid)
-            coresBefore = coreTimes()
-            start = time.monotonic()
-            seconds = f"-d{max(1, round(settings.duration))}s"
-            url = f"http://127.0.0.1:{port}/"
-            pin = ["taskset", "-c", str(LOADGEN_CPU)]
-            generator = subprocess.run(
-                [*pin, wrk, "-t1", "-c50", seconds, *bench.loadgen, url],
-                capture_output=True,
-                text=True,
-                timeout=settings.duration + 60,
-            )
-            wall = time.monotonic() - start
-            coresAfter = coreTimes()
-            if server.poll() is not None:
-                raise SampleError(f"the server exited with status {server.returncode}")
-            serverCpu = processCpuSeconds(server.pid) - serverBefore
-        finally:
-            stopServer(server)
-            assert server.stdout is not None
-            server.stdout.close()
-    if generator.returncode != 0:
-        raise SampleError(f"wrk failed: {generator.stderr.strip()}")
-    rate = None
-    errorsSeen = 0
-    for line in generator.stdout.splitlines():
-        if line.startswith("Requests/sec:"):
-            rate = float(line.split()[1])
-        elif "Non-2xx" in line or line.strip().startswith("Socket errors"):
-            errorsSeen += 1
-    if rate is None:
-        raise SampleError(f"no rate in wrk's output: {generator.stdout[-500:]}")
-    return {
-        "value": rate,
-        "seconds": wall,
-        "server_cpu": serverCpu / wall,
-        "core_busy": coreBusy(coresBefore, coresAfter),
-        "loadgen_errors": errorsSeen,
-        "wrk": generator.stdout[-1500:],
-    }
 
 
 def runAll(
@@ -712,18 +269,7 @@ def runAll(
                     continue
                 progress = f"{bench.name} [{rep + 1}/{settings.repeat}] {impl}:"
                 try:
-                    if bench.kind == "net":
-                        sample = runNet(bench, impl, settings)
-                    elif bench.kind == "tls":
-                        sample = runTls(bench, impl, settings)
-                    elif bench.kind == "http":
-                        sample = runHttp(bench, impl, settings)
-                    elif bench.kind == "dns":
-                        sample = runDns(bench, impl, settings)
-                    elif bench.kind == "trial":
-                        sample = runTrial(bench, impl, settings)
-                    else:
-                        sample = runMicro(bench, impl, settings)
+                    sample = SAMPLERS[bench.kind](bench, impl, settings)
                 except Unavailable as e:
                     outcome.unavailable = str(e) or "unavailable"
                     print(f"{progress} unavailable: {outcome.unavailable}", file=sys.stderr)

@@ -10,7 +10,7 @@ shape.  A missing C compiler skips the load generator tests, except under
 
 from __future__ import annotations
 
-import importlib.util
+import importlib
 import json
 import os
 import shutil
@@ -228,22 +228,20 @@ Statistics:
 """
 
 
-def loadRunModule() -> Any:
-    spec = importlib.util.spec_from_file_location("bench_run", BENCHMARKS / "run.py")
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up
-    spec.loader.exec_module(module)
-    return module
+def loadBenchmarkModule(name: str, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """Import ``benchmarks/<name>.py`` as the driver does (its siblings importable)."""
+    monkeypatch.syspath_prepend(str(BENCHMARKS))
+    for module in ("run", "samplers"):
+        monkeypatch.delitem(sys.modules, module, raising=False)
+    return importlib.import_module(name)
 
 
-def test_parseDnsperf() -> None:
+def test_parseDnsperf(monkeypatch: pytest.MonkeyPatch) -> None:
     """The rate, the completed count, and lost queries plus unexpected rcodes as errors."""
-    run = loadRunModule()
-    assert run.parseDnsperf(DNSPERF_REPORT) == (10374.788358, 20840, 6 + 4)
-    with pytest.raises(run.SampleError):
-        run.parseDnsperf("Error: could not open query file\n")
+    samplers = loadBenchmarkModule("samplers", monkeypatch)
+    assert samplers.parseDnsperf(DNSPERF_REPORT) == (10374.788358, 20840, 6 + 4)
+    with pytest.raises(samplers.SampleError):
+        samplers.parseDnsperf("Error: could not open query file\n")
 
 
 def dnsQuery(queryId: int, name: str, qtype: int) -> bytes:
@@ -329,8 +327,8 @@ def test_driverTrialRows(tmp_path: Path) -> None:
     assert "trial -j 2 over serial trial (same suite, two cores): fw " in result.stdout
 
 
-def test_trialSpeedUps() -> None:
-    run = loadRunModule()
+def test_trialSpeedUps(monkeypatch: pytest.MonkeyPatch) -> None:
+    run = loadBenchmarkModule("run", monkeypatch)
 
     def outcome(*values: float) -> Any:
         return run.Outcome(samples=[{"value": v} for v in values])

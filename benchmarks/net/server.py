@@ -17,6 +17,8 @@ Implementations:
 - ``uvloop``: the same ``asyncio.Protocol`` on uvloop.
 
 The fw and Twisted servers are the same code with the package renamed.
+
+Exits with status 3 when the implementation is not installed.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ import sys
 from typing import Any
 
 IMPLS = ("fw", "fw-uvloop", "twisted", "asyncio", "uvloop")
+UNAVAILABLE = 3
 
 
 def announce(port: int) -> None:
@@ -109,10 +112,14 @@ def main(argv: list[str] | None = None) -> None:
     options = parser.parse_args(argv)
     if options.cpu is not None:
         os.sched_setaffinity(0, {options.cpu})
-    if options.impl in ("asyncio", "uvloop"):
-        serveAsyncio(options.impl, options.mode)
-    else:
-        serveReactor(options.impl, options.mode)
+    try:
+        if options.impl in ("asyncio", "uvloop"):
+            serveAsyncio(options.impl, options.mode)
+        else:
+            serveReactor(options.impl, options.mode)
+    except ImportError as e:
+        print(f"{options.impl} is not installed: {e}", file=sys.stderr)
+        sys.exit(UNAVAILABLE)
 
 
 if __name__ == "__main__":
