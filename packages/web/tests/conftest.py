@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 import os
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -93,3 +93,29 @@ def run() -> Callable[..., Any]:
         return outcome[0]
 
     return run
+
+
+@pytest.fixture(params=["epoll", "asyncio"])
+def reactor(request: pytest.FixtureRequest) -> Iterator[Any]:
+    """
+    A new client reactor for the test, each of epoll and asyncio in turn;
+    its descriptors and loop are closed afterwards.
+    """
+    if request.param == "epoll":
+        from fw.internet.epollreactor import EPollReactor
+
+        instance: Any = EPollReactor()
+    else:
+        from fw.internet.asyncioreactor import AsyncioSelectorReactor
+
+        instance = AsyncioSelectorReactor()
+    yield instance
+    for reader in list(instance._internalReaders):
+        instance.removeReader(reader)
+        reader.connectionLost(None)
+    poller = getattr(instance, "_poller", None)
+    if poller is not None and hasattr(poller, "close"):
+        poller.close()
+    loop = getattr(instance, "_asyncioEventloop", None)
+    if loop is not None:
+        loop.close()

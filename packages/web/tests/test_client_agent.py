@@ -47,29 +47,7 @@ from fw.web.test._certificates import makeCertificates
 
 pytestmark = pytest.mark.timeout(30)
 
-# -- running a reactor ----------------------------------------------------------------
-
-
-@pytest.fixture(params=["epoll", "asyncio"])
-def reactor(request: pytest.FixtureRequest) -> Iterator[Any]:
-    if request.param == "epoll":
-        from fw.internet.epollreactor import EPollReactor
-
-        instance: Any = EPollReactor()
-    else:
-        from fw.internet.asyncioreactor import AsyncioSelectorReactor
-
-        instance = AsyncioSelectorReactor()
-    yield instance
-    for reader in list(instance._internalReaders):
-        instance.removeReader(reader)
-        reader.connectionLost(None)
-    poller = getattr(instance, "_poller", None)
-    if poller is not None and hasattr(poller, "close"):
-        poller.close()
-    loop = getattr(instance, "_asyncioEventloop", None)
-    if loop is not None:
-        loop.close()
+# The ``reactor`` (epoll, then asyncio) and ``run`` fixtures are in conftest.py.
 
 
 def coop(reactor: Any) -> Cooperator:

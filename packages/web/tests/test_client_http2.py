@@ -14,7 +14,6 @@ import socket
 import ssl as stdlib_ssl
 import subprocess
 import threading
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -32,7 +31,6 @@ import h2.events
 import h2.settings
 
 from fw.internet.defer import CancelledError, Deferred
-from fw.internet.epollreactor import EPollReactor
 from fw.internet.testing import StringTransport
 from fw.python.failure import Failure
 from fw.web import _client_http2, server, static
@@ -59,6 +57,7 @@ from fw.web.http_headers import Headers
 from fw.web.iweb import UNKNOWN_LENGTH
 from fw.web.resource import Resource
 from fw.web.test._certificates import makeCertificates
+from fw.web.test._peers import freePort, waitForPort
 from fw.web.test._streaming import Hang, Pusher, SlowUpload
 from fw.web.test._threadedsite import ServerThread
 
@@ -98,16 +97,6 @@ def certs(tmp_path_factory: Any) -> dict[str, Any]:
 
 
 # -- running the client's reactor ---------------------------------------------------
-
-
-@pytest.fixture
-def reactor() -> Iterator[Any]:
-    instance = EPollReactor()
-    yield instance
-    for reader in list(instance._internalReaders):
-        instance.removeReader(reader)
-        reader.connectionLost(None)
-    instance._poller.close()
 
 
 @pytest.fixture(name="run")
@@ -471,26 +460,6 @@ def nginxPath(requirePeer: Callable[[str], str]) -> str:
 
     found = shutil.which("nginx", path="/usr/sbin:/usr/local/sbin:" + os.environ["PATH"])
     return found if found is not None else requirePeer("nginx")
-
-
-def freePort() -> int:
-    probe = socket.socket()
-    probe.bind(("127.0.0.1", 0))
-    port: int = probe.getsockname()[1]
-    probe.close()
-    return port
-
-
-def waitForPort(port: int, process: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 5
-    while time.monotonic() < deadline:
-        assert process.poll() is None, "the server exited"
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return
-        except OSError:
-            time.sleep(0.02)
-    raise AssertionError("the server did not start")
 
 
 def test_nginx(

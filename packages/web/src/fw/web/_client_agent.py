@@ -851,7 +851,14 @@ class ProxyAgent(_AgentBase):
             except Exception:  # noqa: BLE001 - any policy error fails this request
                 return fail()
             endpoint = wrapClientTLS(creator, tunnel)
-            key = ("https-tunnel", self._proxyEndpoint, parsedURI.host, parsedURI.port)
+            # As for Agent: connections verified under another policy are not shared.
+            key = (
+                "https-tunnel",
+                self._proxyEndpoint,
+                parsedURI.host,
+                parsedURI.port,
+                self._policy,
+            )
             return self._requestWithEndpoint(
                 key,
                 endpoint,
