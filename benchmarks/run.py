@@ -198,7 +198,7 @@ BENCHMARKS = (
         "HTTP/1.1 hello world (full Site/Resource/Request, no access log): "
         "wrk -t1 -c50, keep-alive",
         goals=(("fw/twisted", 3.0),),
-        loadgen=(),
+        loadgen=("-c50",),
     ),
     Benchmark(
         "http_close",
@@ -207,7 +207,18 @@ BENCHMARKS = (
         HTTP_IMPLS,
         "HTTP/1.1 hello world: wrk -t1 -c50, a new connection per request (Connection: close)",
         goals=(("fw/twisted", 1.5),),
-        loadgen=("-H", "Connection: close"),
+        loadgen=("-c50", "-H", "Connection: close"),
+    ),
+    Benchmark(
+        "http_static",
+        "http",
+        "MiB/s",
+        HTTP_IMPLS,
+        "a 16 MiB file from static.File (aiohttp: add_static, which uses sendfile): "
+        "wrk -t1 -c4, keep-alive",
+        goals=(("fw/twisted", 1.0),),
+        serverMode="static",
+        loadgen=("-c4",),
     ),
     Benchmark(
         "trial_serial",

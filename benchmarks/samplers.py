@@ -305,20 +305,37 @@ def runDns(bench: Benchmark, impl: str, settings: Settings) -> dict[str, Any]:
     )
 
 
+#: The file the static HTTP benchmark serves: random bytes, made per sample.
+STATIC_FILE = "big.bin"
+STATIC_FILE_MIB = 16
+
+
 def runHttp(bench: Benchmark, impl: str, settings: Settings) -> dict[str, Any]:
-    """One sample of an HTTP benchmark: a fresh ``net/http_server.py``, one ``wrk`` run."""
+    """
+    One sample of an HTTP benchmark: a fresh ``net/http_server.py``, one
+    ``wrk`` run.  ``serverMode`` ``"static"`` serves a file of
+    :data:`STATIC_FILE_MIB` MiB from a temporary directory instead of the
+    hello-world resource, and the rate is in MiB/s.
+    """
     wrk = shutil.which("wrk")
     if wrk is None:
         raise Unavailable("wrk is not installed (apt-get install wrk)")
     seconds = f"-d{max(1, round(settings.duration))}s"
-
-    def generator(port: int) -> list[str]:
-        url = f"http://127.0.0.1:{port}/"
-        return pinnedToLoadgenCpu(wrk, "-t1", "-c50", seconds, *bench.loadgen, url)
-
     script = str(HERE / "net" / "http_server.py")
     server = [settings.python, script, "--impl", impl, "--cpu", str(SERVER_CPU)]
-    loaded = loadServer(server, generator, settings.duration)
+    static = bench.serverMode == "static"
+    with tempfile.TemporaryDirectory(prefix="fw-bench-static-") as directory:
+        path = "/"
+        if static:
+            (Path(directory) / STATIC_FILE).write_bytes(os.urandom(STATIC_FILE_MIB * 2**20))
+            server += ["--static", directory]
+            path += STATIC_FILE
+
+        def generator(port: int) -> list[str]:
+            url = f"http://127.0.0.1:{port}{path}"
+            return pinnedToLoadgenCpu(wrk, "-t1", seconds, *bench.loadgen, url)
+
+        loaded = loadServer(server, generator, settings.duration)
     output = loaded.generator
     if output.returncode != 0:
         raise SampleError(f"wrk failed: {output.stderr.strip()}")
@@ -331,6 +348,8 @@ def runHttp(bench: Benchmark, impl: str, settings: Settings) -> dict[str, Any]:
             errorsSeen += 1
     if rate is None:
         raise SampleError(f"no rate in wrk's output: {output.stdout[-500:]}")
+    if static:
+        rate *= STATIC_FILE_MIB
     return loaded.sample(rate, loadgen_errors=errorsSeen, wrk=output.stdout[-1500:])
 
 

@@ -16,6 +16,10 @@ Implementations:
 - ``aiohttp``: an ``aiohttp.web`` application with one handler, on the
   stdlib asyncio loop.
 
+With ``--static DIRECTORY`` each serves that directory's files instead:
+``fw.web.static.File`` / ``twisted.web.static.File`` as the site's root, and
+aiohttp's ``add_static`` route.
+
 Exits with status 3 when the implementation is not installed.
 """
 
@@ -37,7 +41,7 @@ def announce(port: int) -> None:
     sys.stdout.flush()
 
 
-def serveReactor(package: str) -> None:
+def serveReactor(package: str, directory: str | None) -> None:
     """Serve with fw.web or twisted.web."""
     epoll: Any = importlib.import_module(f"{package}.internet.epollreactor")
     epoll.install()
@@ -51,12 +55,17 @@ def serveReactor(package: str) -> None:
         def render_GET(self, request: Any) -> bytes:
             return BODY
 
-    port = reactor.listenTCP(0, server.Site(Hello()), backlog=1024, interface="127.0.0.1")
+    if directory is None:
+        root = Hello()
+    else:
+        static: Any = importlib.import_module(f"{package}.web.static")
+        root = static.File(directory)
+    port = reactor.listenTCP(0, server.Site(root), backlog=1024, interface="127.0.0.1")
     reactor.callWhenRunning(announce, port.getHost().port)
     reactor.run()
 
 
-def serveAiohttp() -> None:
+def serveAiohttp(directory: str | None) -> None:
     """Serve with aiohttp on the stdlib asyncio loop."""
     import asyncio
 
@@ -67,7 +76,10 @@ def serveAiohttp() -> None:
 
     async def start() -> None:
         app = web.Application()
-        app.router.add_get("/", hello)
+        if directory is None:
+            app.router.add_get("/", hello)
+        else:
+            app.router.add_static("/", directory)
         runner = web.AppRunner(app, access_log=None)
         await runner.setup()
         site = web.TCPSite(runner, "127.0.0.1", 0, backlog=1024)
@@ -83,14 +95,17 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--impl", required=True, choices=IMPLS)
     parser.add_argument("--cpu", type=int, help="pin this process to that CPU")
+    parser.add_argument(
+        "--static", metavar="DIRECTORY", help="serve this directory's files instead"
+    )
     options = parser.parse_args(argv)
     if options.cpu is not None:
         os.sched_setaffinity(0, {options.cpu})
     try:
         if options.impl == "aiohttp":
-            serveAiohttp()
+            serveAiohttp(options.static)
         else:
-            serveReactor(options.impl)
+            serveReactor(options.impl, options.static)
     except ImportError as e:
         print(f"{options.impl} is not installed: {e}", file=sys.stderr)
         sys.exit(UNAVAILABLE)
