@@ -8,10 +8,11 @@ import os
 from typing import Any
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from fw.spread import jelly as jellymod
+from fw.spread import pb  # noqa: F401 - registers pb's unjellyable classes, fuzzed too
 from fw.spread.jelly import (
     DummySecurityOptions,
     InsecureJelly,
@@ -304,9 +305,20 @@ sexps = st.recursive(
 
 @given(sexps)
 @settings(max_examples=300, deadline=None)
+@example([b"twisted.spread.pb.CopyableFailure", [b"unicode", b"None"]])
 def test_fuzzUnjelly(sexp: Any) -> None:
-    """Whatever the peer sends, unjelly returns a value or raises InsecureJelly."""
+    """
+    Whatever the peer sends, unjelly returns a value or raises InsecureJelly,
+    with fw.spread.pb's classes (a CopyableFailure among them) registered.
+    """
     try:
         unjelly(sexp, jellymod.globalSecurity)
     except InsecureJelly:
         pass
+
+
+def test_copyableFailureWithAStateThatIsNotADictionary() -> None:
+    """A Failure whose state is not a dictionary is malformed jelly, not a ValueError."""
+    for state in ([b"unicode", b"None"], [b"list", 1, 2], 7):
+        with pytest.raises(MalformedJelly):
+            unjelly([b"twisted.spread.pb.CopyableFailure", state], jellymod.globalSecurity)

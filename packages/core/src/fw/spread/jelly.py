@@ -296,6 +296,10 @@ def setInstanceState(inst: Any, unjellier: _Unjellier, jellyList: list[Any]) -> 
             return inst
         except TypeError:
             pass
+        except ValueError as e:
+            # The state is not what the class takes (say, a list where a
+            # dictionary belongs): the peer's fault, refused like any other.
+            raise MalformedJelly(f"a {type(inst).__name__} refused its state: {e}") from None
     if not isinstance(state, dict):
         raise MalformedJelly(f"the state of a {type(inst).__name__} is not a dictionary")
     inst.__dict__.update(state)
