@@ -7,7 +7,7 @@ import socket
 import subprocess
 import sys
 import textwrap
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,7 +17,6 @@ from zope.interface.verify import verifyObject
 
 from fw.internet import error
 from fw.internet.address import IPv4Address, IPv6Address
-from fw.internet.defer import Deferred, gatherResults
 from fw.internet.endpoints import (
     AdoptedStreamServerEndpoint,
     HostnameEndpoint,
@@ -40,63 +39,9 @@ from fw.internet.interfaces import (
     IStreamClientEndpoint,
     IStreamServerEndpoint,
 )
-from fw.internet.protocol import Factory, Protocol
+from fw.internet.protocol import Factory
 from fw.internet.task import deferLater
 from fw.logger import capturedLogs
-
-
-class Echo(Protocol):
-    def __init__(self) -> None:
-        self.done: Deferred[None] = Deferred()
-
-    def dataReceived(self, data: bytes) -> None:
-        self.transport.write(data)
-
-    def connectionLost(self, reason: Any) -> None:
-        self.done.callback(None)
-
-
-class RecordingFactory(Factory):
-    """Builds ``protocol`` and keeps every instance, to wait for them to close."""
-
-    def __init__(self, protocol: Any = Echo) -> None:
-        self.protocol = protocol
-        self.instances: list[Any] = []
-        self.addresses: list[Any] = []
-
-    def buildProtocol(self, addr: Any) -> Any:
-        p = self.protocol()
-        p.factory = self
-        self.instances.append(p)
-        self.addresses.append(addr)
-        return p
-
-    def allClosed(self) -> Deferred[Any]:
-        return gatherResults([p.done for p in self.instances])
-
-
-class Collector(Protocol):
-    """Sends ``payload`` on connect, closes after ``closeAfter`` bytes, fires ``done`` on close."""
-
-    def __init__(self, payload: bytes = b"", closeAfter: int | None = None) -> None:
-        self.payload = payload
-        self.closeAfter = closeAfter
-        self.received = bytearray()
-        self.done: Deferred[bytes] = Deferred()
-        self.reason: Any = None
-
-    def connectionMade(self) -> None:
-        if self.payload:
-            self.transport.write(self.payload)
-
-    def dataReceived(self, data: bytes) -> None:
-        self.received += data
-        if self.closeAfter is not None and len(self.received) >= self.closeAfter:
-            self.transport.loseConnection()
-
-    def connectionLost(self, reason: Any) -> None:
-        self.reason = reason
-        self.done.callback(bytes(self.received))
 
 
 @dataclass
@@ -145,26 +90,32 @@ def fdCount() -> int:
     return len(os.listdir("/proc/self/fd"))
 
 
-async def echoThrough(
-    serverEndpoint: Any, clientEndpoint: Any, payload: bytes = b"hello, endpoints"
-) -> tuple[Any, Any, bytes]:
+@pytest.fixture
+def echoThrough(streams: Any) -> Callable[..., Awaitable[tuple[Any, Any, bytes]]]:
     """
-    Listen, connect, echo ``payload``, wait for both ends to close, stop
-    listening; return the port number (None for UNIX sockets), the client's
-    peer and what it received.
+    ``await echoThrough(serverEndpoint, clientEndpoint, payload)``: listen,
+    connect (``clientEndpoint`` is called with the port number), echo
+    ``payload``, wait for both ends to close, stop listening; return the port
+    number (None for UNIX sockets), the client's peer and what it received.
     """
-    factory = RecordingFactory()
-    port = await serverEndpoint.listen(factory)
-    host = port.getHost()
-    number = getattr(host, "port", None)
-    client = Collector(payload, closeAfter=len(payload))
-    protocol = await connectProtocol(clientEndpoint(number), client)
-    assert protocol is client
-    peer = client.transport.getPeer()
-    data = await client.done
-    await factory.allClosed()
-    await port.stopListening()
-    return number, peer, data
+
+    async def echoThrough(
+        serverEndpoint: Any, clientEndpoint: Any, payload: bytes = b"hello, endpoints"
+    ) -> tuple[Any, Any, bytes]:
+        factory = streams.RecordingFactory()
+        port = await serverEndpoint.listen(factory)
+        host = port.getHost()
+        number = getattr(host, "port", None)
+        client = streams.Collector(payload, closeAfter=len(payload))
+        protocol = await connectProtocol(clientEndpoint(number), client)
+        assert protocol is client
+        peer = client.transport.getPeer()
+        data = await client.done
+        await factory.allClosed()
+        await port.stopListening()
+        return number, peer, data
+
+    return echoThrough
 
 
 def test_interfaces() -> None:
@@ -184,7 +135,7 @@ def test_interfaces() -> None:
         assert verifyObject(IStreamClientEndpoint, client)
 
 
-def test_tcp4(reactor: Any, runReactor: Any) -> None:
+def test_tcp4(reactor: Any, runReactor: Any, echoThrough: Any) -> None:
     async def go() -> Any:
         return await echoThrough(
             TCP4ServerEndpoint(reactor, 0, interface="127.0.0.1"),
@@ -196,7 +147,7 @@ def test_tcp4(reactor: Any, runReactor: Any) -> None:
     assert peer == IPv4Address("TCP", "127.0.0.1", number)
 
 
-def test_tcp6(reactor: Any, runReactor: Any) -> None:
+def test_tcp6(reactor: Any, runReactor: Any, echoThrough: Any) -> None:
     async def go() -> Any:
         return await echoThrough(
             TCP6ServerEndpoint(reactor, 0, interface="::1"),
@@ -209,7 +160,7 @@ def test_tcp6(reactor: Any, runReactor: Any) -> None:
     assert (peer.host, peer.port) == ("::1", number)
 
 
-def test_tcp6ClientResolvesAName(reactor: Any, runReactor: Any) -> None:
+def test_tcp6ClientResolvesAName(reactor: Any, runReactor: Any, echoThrough: Any) -> None:
     reactor.installNameResolver(TableResolver({"six.example": ["127.0.0.1", "::1"]}))
 
     async def go() -> Any:
@@ -222,11 +173,13 @@ def test_tcp6ClientResolvesAName(reactor: Any, runReactor: Any) -> None:
     assert peer.host == "::1"
 
 
-def test_tcp6ClientNameWithoutIPv6Address(reactor: Any, runReactor: Any) -> None:
+def test_tcp6ClientNameWithoutIPv6Address(reactor: Any, runReactor: Any, streams: Any) -> None:
     reactor.installNameResolver(TableResolver({"four.example": ["127.0.0.1"]}))
 
     def go() -> Any:
-        d = TCP6ClientEndpoint(reactor, "four.example", 80).connect(Factory.forProtocol(Echo))
+        d = TCP6ClientEndpoint(reactor, "four.example", 80).connect(
+            Factory.forProtocol(streams.Echo)
+        )
         return d.addCallbacks(lambda _: None, lambda f: (f,))
 
     (failure,) = runReactor(reactor, go)
@@ -234,7 +187,9 @@ def test_tcp6ClientNameWithoutIPv6Address(reactor: Any, runReactor: Any) -> None
     assert "four.example" in failure.getErrorMessage()
 
 
-def test_serverFromStringAndClientFromString(reactor: Any, runReactor: Any) -> None:
+def test_serverFromStringAndClientFromString(
+    reactor: Any, runReactor: Any, echoThrough: Any
+) -> None:
     async def go() -> Any:
         return await echoThrough(
             serverFromString(reactor, "tcp:0:interface=127.0.0.1"),
@@ -245,7 +200,7 @@ def test_serverFromStringAndClientFromString(reactor: Any, runReactor: Any) -> N
     assert data == b"hello, endpoints"
 
 
-def test_tcp6FromString(reactor: Any, runReactor: Any) -> None:
+def test_tcp6FromString(reactor: Any, runReactor: Any, echoThrough: Any) -> None:
     async def go() -> Any:
         return await echoThrough(
             serverFromString(reactor, r"tcp6:port=0:interface=\:\:1"),
@@ -256,14 +211,14 @@ def test_tcp6FromString(reactor: Any, runReactor: Any) -> None:
     assert peer.host == "::1"
 
 
-def test_listenFailureIsAFailedDeferred(reactor: Any, runReactor: Any) -> None:
+def test_listenFailureIsAFailedDeferred(reactor: Any, runReactor: Any, streams: Any) -> None:
     async def go() -> Any:
         port = await TCP4ServerEndpoint(reactor, 0, interface="127.0.0.1").listen(
-            RecordingFactory()
+            streams.RecordingFactory()
         )
         taken = port.getHost().port
         again = TCP4ServerEndpoint(reactor, taken, interface="127.0.0.1").listen(
-            RecordingFactory()
+            streams.RecordingFactory()
         )
         outcome = await again.addCallbacks(lambda _: None, lambda f: (f,))
         await port.stopListening()
@@ -273,9 +228,9 @@ def test_listenFailureIsAFailedDeferred(reactor: Any, runReactor: Any) -> None:
     assert failure.check(error.CannotListenError)
 
 
-def test_connectionRefused(reactor: Any, runReactor: Any) -> None:
+def test_connectionRefused(reactor: Any, runReactor: Any, streams: Any) -> None:
     port = freePort()
-    factory = RecordingFactory()
+    factory = streams.RecordingFactory()
 
     def go() -> Any:
         d = TCP4ClientEndpoint(reactor, "127.0.0.1", port).connect(factory)
@@ -287,9 +242,9 @@ def test_connectionRefused(reactor: Any, runReactor: Any) -> None:
     assert factory.numPorts == 0
 
 
-def test_cancelConnectionAttempt(reactor: Any, runReactor: Any) -> None:
+def test_cancelConnectionAttempt(reactor: Any, runReactor: Any, streams: Any) -> None:
     before = fdCount()
-    factory = RecordingFactory()
+    factory = streams.RecordingFactory()
 
     async def go() -> Any:
         port = await TCP4ServerEndpoint(reactor, 0, interface="127.0.0.1").listen(Factory())
@@ -311,13 +266,15 @@ def test_cancelConnectionAttempt(reactor: Any, runReactor: Any) -> None:
     assert fdCount() == before
 
 
-def test_connectionMadeRaisingFailsTheDeferred(reactor: Any, runReactor: Any) -> None:
-    class Broken(Collector):
+def test_connectionMadeRaisingFailsTheDeferred(
+    reactor: Any, runReactor: Any, streams: Any
+) -> None:
+    class Broken(streams.Collector):
         def connectionMade(self) -> None:
             raise RuntimeError("no thanks")
 
     async def go() -> Any:
-        server = RecordingFactory()
+        server = streams.RecordingFactory()
         port = await TCP4ServerEndpoint(reactor, 0, interface="127.0.0.1").listen(server)
         client = Broken()
         attempt = connectProtocol(
@@ -335,9 +292,9 @@ def test_connectionMadeRaisingFailsTheDeferred(reactor: Any, runReactor: Any) ->
     assert runReactor.flushLoggedErrors(RuntimeError)
 
 
-def test_halfCloseablePassesThroughTheWrapper(reactor: Any, runReactor: Any) -> None:
+def test_halfCloseablePassesThroughTheWrapper(reactor: Any, runReactor: Any, streams: Any) -> None:
     @implementer(IHalfCloseableProtocol)
-    class Asker(Collector):
+    class Asker(streams.Collector):
         def connectionMade(self) -> None:
             self.transport.write(b"question")
             self.transport.loseWriteConnection()
@@ -350,7 +307,7 @@ def test_halfCloseablePassesThroughTheWrapper(reactor: Any, runReactor: Any) -> 
             self.writeClosed = True
 
     @implementer(IHalfCloseableProtocol)
-    class Answerer(Echo):
+    class Answerer(streams.Echo):
         data = b""
 
         def dataReceived(self, data: bytes) -> None:
@@ -364,7 +321,7 @@ def test_halfCloseablePassesThroughTheWrapper(reactor: Any, runReactor: Any) -> 
             pass
 
     async def go() -> Any:
-        server = RecordingFactory(Answerer)
+        server = streams.RecordingFactory(Answerer)
         port = await TCP4ServerEndpoint(reactor, 0, interface="127.0.0.1").listen(server)
         client = Asker()
         await connectProtocol(
@@ -381,7 +338,7 @@ def test_halfCloseablePassesThroughTheWrapper(reactor: Any, runReactor: Any) -> 
 # -- HostnameEndpoint on real sockets
 
 
-def test_hostnameEndpointFallsBackToIPv4(reactor: Any, runReactor: Any) -> None:
+def test_hostnameEndpointFallsBackToIPv4(reactor: Any, runReactor: Any, echoThrough: Any) -> None:
     """Nothing listens on ::1: that attempt is refused and IPv4 wins without waiting."""
     reactor.installNameResolver(TableResolver({"dual.example": ["::1", "127.0.0.1"]}))
 
@@ -396,7 +353,7 @@ def test_hostnameEndpointFallsBackToIPv4(reactor: Any, runReactor: Any) -> None:
     assert peer.host == "127.0.0.1"
 
 
-def test_hostnameEndpointPrefersIPv6(reactor: Any, runReactor: Any) -> None:
+def test_hostnameEndpointPrefersIPv6(reactor: Any, runReactor: Any, echoThrough: Any) -> None:
     reactor.installNameResolver(TableResolver({"dual.example": ["::1", "127.0.0.1"]}))
 
     async def go() -> Any:
@@ -409,7 +366,9 @@ def test_hostnameEndpointPrefersIPv6(reactor: Any, runReactor: Any) -> None:
     assert peer.host == "::1"
 
 
-def test_hostnameEndpointWithTheSystemResolver(reactor: Any, runReactor: Any) -> None:
+def test_hostnameEndpointWithTheSystemResolver(
+    reactor: Any, runReactor: Any, echoThrough: Any
+) -> None:
     async def go() -> Any:
         return await echoThrough(
             TCP4ServerEndpoint(reactor, 0, interface="127.0.0.1"),
@@ -420,12 +379,12 @@ def test_hostnameEndpointWithTheSystemResolver(reactor: Any, runReactor: Any) ->
     assert peer.host == "127.0.0.1"
 
 
-def test_hostnameEndpointEveryAddressRefused(reactor: Any, runReactor: Any) -> None:
+def test_hostnameEndpointEveryAddressRefused(reactor: Any, runReactor: Any, streams: Any) -> None:
     port = freePort()
     reactor.installNameResolver(TableResolver({"dual.example": ["::1", "127.0.0.1"]}))
 
     def go() -> Any:
-        d = HostnameEndpoint(reactor, "dual.example", port).connect(RecordingFactory())
+        d = HostnameEndpoint(reactor, "dual.example", port).connect(streams.RecordingFactory())
         return d.addCallbacks(lambda _: None, lambda f: (f,))
 
     (failure,) = runReactor(reactor, go)
@@ -436,14 +395,14 @@ def test_hostnameEndpointEveryAddressRefused(reactor: Any, runReactor: Any) -> N
     assert isinstance(failure.value.__cause__, error.ConnectionRefusedError)
 
 
-def test_hostnameEndpointCancelled(reactor: Any, runReactor: Any) -> None:
+def test_hostnameEndpointCancelled(reactor: Any, runReactor: Any, streams: Any) -> None:
     before = fdCount()
     reactor.installNameResolver(TableResolver({"dual.example": ["::1", "127.0.0.1"]}))
 
     async def go() -> Any:
         port = await TCP4ServerEndpoint(reactor, 0, interface="127.0.0.1").listen(Factory())
         attempt = HostnameEndpoint(reactor, "dual.example", port.getHost().port).connect(
-            RecordingFactory()
+            streams.RecordingFactory()
         )
         attempt.cancel()
         outcome = await attempt.addCallbacks(lambda _: None, lambda f: (f,))
@@ -460,7 +419,7 @@ def test_hostnameEndpointCancelled(reactor: Any, runReactor: Any) -> None:
 # -- adopted sockets and systemd
 
 
-def test_adoptedStreamServerEndpoint(reactor: Any, runReactor: Any) -> None:
+def test_adoptedStreamServerEndpoint(reactor: Any, runReactor: Any, echoThrough: Any) -> None:
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))
     listener.listen(5)
@@ -540,15 +499,15 @@ def test_systemdSocketActivation() -> None:
 # -- UNIX sockets
 
 
-def test_unixServerAndClient(reactor: Any, runReactor: Any, tmp_path: Any) -> None:
+def test_unixServerAndClient(reactor: Any, runReactor: Any, tmp_path: Any, streams: Any) -> None:
     path = str(tmp_path / "echo.sock")
 
     async def go() -> Any:
-        factory = RecordingFactory()
+        factory = streams.RecordingFactory()
         port = await UNIXServerEndpoint(reactor, path, mode=0o600, wantPID=True).listen(factory)
         mode = os.stat(path).st_mode & 0o777
         locked = os.path.lexists(path + ".lock")
-        client = Collector(b"over a UNIX socket", closeAfter=18)
+        client = streams.Collector(b"over a UNIX socket", closeAfter=18)
         await connectProtocol(UNIXClientEndpoint(reactor, path, timeout=5), client)
         data = await client.done
         await factory.allClosed()
@@ -558,7 +517,7 @@ def test_unixServerAndClient(reactor: Any, runReactor: Any, tmp_path: Any) -> No
     assert runReactor(reactor, go) == (b"over a UNIX socket", 0o600, True)
 
 
-def test_unixFromStrings(reactor: Any, runReactor: Any, tmp_path: Any) -> None:
+def test_unixFromStrings(reactor: Any, runReactor: Any, tmp_path: Any, echoThrough: Any) -> None:
     path = str(tmp_path / "a:colon.sock")
     quoted = path.replace(":", "\\:")
 
@@ -573,19 +532,23 @@ def test_unixFromStrings(reactor: Any, runReactor: Any, tmp_path: Any) -> None:
     assert (number, data, locked) == (None, b"hello, endpoints", False)
 
 
-def test_unixConnectFailure(reactor: Any, runReactor: Any, tmp_path: Any) -> None:
+def test_unixConnectFailure(reactor: Any, runReactor: Any, tmp_path: Any, streams: Any) -> None:
     def go() -> Any:
         endpoint = UNIXClientEndpoint(reactor, str(tmp_path / "nobody.sock"))
-        return endpoint.connect(RecordingFactory()).addCallbacks(lambda _: None, lambda f: (f,))
+        return endpoint.connect(streams.RecordingFactory()).addCallbacks(
+            lambda _: None, lambda f: (f,)
+        )
 
     (failure,) = runReactor(reactor, go)
     assert failure.check(error.ConnectError)
 
 
-def test_unixListenFailure(reactor: Any, runReactor: Any, tmp_path: Any) -> None:
+def test_unixListenFailure(reactor: Any, runReactor: Any, tmp_path: Any, streams: Any) -> None:
     def go() -> Any:
         endpoint = UNIXServerEndpoint(reactor, str(tmp_path / "no" / "such" / "dir.sock"))
-        return endpoint.listen(RecordingFactory()).addCallbacks(lambda _: None, lambda f: (f,))
+        return endpoint.listen(streams.RecordingFactory()).addCallbacks(
+            lambda _: None, lambda f: (f,)
+        )
 
     (failure,) = runReactor(reactor, go)
     assert failure.check(error.CannotListenError)
@@ -603,14 +566,15 @@ sys.exit(int(sys.argv[1]))
 """
 
 
-class ProcessCollector(Collector):
-    def connectionMade(self) -> None:
-        assert IProcessTransport.providedBy(self.transport)
-        self.transport.write(self.payload)
-        self.transport.closeStdin()
+def runChild(
+    reactor: Any, runReactor: Any, streams: Any, status: int, errFlag: Any
+) -> tuple[Any, Any, Any]:
+    class ProcessCollector(streams.Collector):
+        def connectionMade(self) -> None:
+            assert IProcessTransport.providedBy(self.transport)
+            self.transport.write(self.payload)
+            self.transport.closeStdin()
 
-
-def runChild(reactor: Any, runReactor: Any, status: int, errFlag: Any) -> tuple[Any, Any, Any]:
     endpoint = ProcessEndpoint(
         reactor,
         sys.executable,
@@ -634,22 +598,26 @@ def runChild(reactor: Any, runReactor: Any, status: int, errFlag: Any) -> tuple[
     return data, reason, events
 
 
-def test_processEndpoint(reactor: Any, runReactor: Any) -> None:
-    _, reason, events = runChild(reactor, runReactor, 0, StandardErrorBehavior.LOG)
+def test_processEndpoint(reactor: Any, runReactor: Any, streams: Any) -> None:
+    _, reason, events = runChild(reactor, runReactor, streams, 0, StandardErrorBehavior.LOG)
     assert reason.check(error.ConnectionDone)
     assert any(b"starting" in e.get("data", b"") for e in events)
 
 
-def test_processEndpointFailingChildAndDroppedStderr(reactor: Any, runReactor: Any) -> None:
-    _, reason, events = runChild(reactor, runReactor, 3, StandardErrorBehavior.DROP)
+def test_processEndpointFailingChildAndDroppedStderr(
+    reactor: Any, runReactor: Any, streams: Any
+) -> None:
+    _, reason, events = runChild(reactor, runReactor, streams, 3, StandardErrorBehavior.DROP)
     assert reason.check(error.ProcessTerminated)
     assert reason.value.exitCode == 3
     assert not any(b"starting" in e.get("data", b"") for e in events)
 
 
-def test_processEndpointMissingExecutable(reactor: Any, runReactor: Any, tmp_path: Any) -> None:
+def test_processEndpointMissingExecutable(
+    reactor: Any, runReactor: Any, tmp_path: Any, streams: Any
+) -> None:
     endpoint = ProcessEndpoint(reactor, str(tmp_path / "no-such-program"), ["x"])
-    factory = RecordingFactory()
+    factory = streams.RecordingFactory()
 
     def go() -> Any:
         return endpoint.connect(factory).addCallbacks(lambda _: None, lambda f: (f,))
@@ -693,8 +661,10 @@ task.react(main)
 """
 
 
-def test_standardIOEndpointDrivenThroughAProcessEndpoint(reactor: Any, runReactor: Any) -> None:
-    class Talker(Collector):
+def test_standardIOEndpointDrivenThroughAProcessEndpoint(
+    reactor: Any, runReactor: Any, streams: Any
+) -> None:
+    class Talker(streams.Collector):
         def connectionMade(self) -> None:
             self.transport.write(b"hello\nendpoints\n")
 

@@ -12,93 +12,9 @@ from zope.interface import implementer
 from fw.internet import error
 from fw.internet.address import IPv4Address, IPv6Address
 from fw.internet.defer import Deferred, DeferredList, gatherResults
-from fw.internet.interfaces import IHalfCloseableProtocol, IPushProducer, ITCPTransport
+from fw.internet.interfaces import IPushProducer, ITCPTransport
 from fw.internet.protocol import ClientFactory, Factory, Protocol
 from fw.logger import capturedLogs
-
-
-class Echo(Protocol):
-    def __init__(self) -> None:
-        self.done: Deferred[None] = Deferred()
-
-    def dataReceived(self, data: bytes) -> None:
-        self.transport.write(data)
-
-    def connectionLost(self, reason: Any) -> None:
-        self.done.callback(None)
-
-
-class RecordingFactory(Factory):
-    """A server factory that remembers its protocols, to wait for them to close."""
-
-    def __init__(self, protocol: Any) -> None:
-        self.protocol = protocol
-        self.instances: list[Any] = []
-
-    def buildProtocol(self, addr: Any) -> Any:
-        p = self.protocol()
-        p.factory = self
-        self.instances.append(p)
-        return p
-
-    def allClosed(self) -> Deferred[Any]:
-        return gatherResults([p.done for p in self.instances])
-
-
-class Collector(Protocol):
-    """Sends ``payload`` on connect, collects everything, fires ``done`` on close."""
-
-    def __init__(self, payload: bytes = b"", closeAfter: int | None = None) -> None:
-        self.payload = payload
-        self.closeAfter = closeAfter
-        self.received = bytearray()
-        self.made: Deferred[Any] = Deferred()
-        self.done: Deferred[bytes] = Deferred()
-        self.reason: Any = None
-
-    def connectionMade(self) -> None:
-        self.made.callback(self.transport)
-        if self.payload:
-            self.transport.write(self.payload)
-
-    def dataReceived(self, data: bytes) -> None:
-        self.received += data
-        if self.closeAfter is not None and len(self.received) >= self.closeAfter:
-            self.transport.loseConnection()
-
-    def connectionLost(self, reason: Any) -> None:
-        self.reason = reason
-        self.done.callback(bytes(self.received))
-
-
-class OneShotClientFactory(ClientFactory):
-    def __init__(self, protocol: Protocol) -> None:
-        self.instance = protocol
-        self.failed: Deferred[Any] = Deferred()
-        self.lost: Deferred[Any] = Deferred()
-
-    def buildProtocol(self, addr: Any) -> Protocol:
-        self.instance.factory = self
-        return self.instance
-
-    # Each fires with a one-tuple: a Failure given to callback() would errback.
-    def clientConnectionFailed(self, connector: Any, reason: Any) -> None:
-        self.failed.callback((reason,))
-
-    def clientConnectionLost(self, connector: Any, reason: Any) -> None:
-        self.lost.callback((reason,))
-
-
-def serverFactory(protocol: Any = Echo) -> RecordingFactory:
-    return RecordingFactory(protocol)
-
-
-def finish(port: Any, factory: RecordingFactory, value: Any) -> Deferred[Any]:
-    """Wait for the server side to close, stop listening, and give back ``value``."""
-    d = factory.allClosed()
-    d.addCallback(lambda _: port.stopListening())
-    d.addCallback(lambda _: value)
-    return d
 
 
 def fdCount() -> int:
@@ -106,28 +22,28 @@ def fdCount() -> int:
 
 
 @pytest.mark.parametrize("interface", ["127.0.0.1", "::1"])
-def test_echo(reactor: Any, runReactor: Any, interface: str) -> None:
+def test_echo(reactor: Any, runReactor: Any, interface: str, streams: Any) -> None:
     payload = b"hello, fw" * 1000
 
     def go() -> Any:
-        factory = serverFactory()
+        factory = streams.RecordingFactory()
         port = reactor.listenTCP(0, factory, interface=interface)
         host = port.getHost()
         assert isinstance(host, IPv6Address if ":" in interface else IPv4Address)
         assert host.port > 0
-        client = Collector(payload, closeAfter=len(payload))
-        reactor.connectTCP(interface, host.port, OneShotClientFactory(client))
-        return client.done.addCallback(lambda data: finish(port, factory, data))
+        client = streams.Collector(payload, closeAfter=len(payload))
+        reactor.connectTCP(interface, host.port, streams.OneShotClientFactory(client))
+        return client.done.addCallback(lambda data: streams.finish(port, factory, data))
 
     assert runReactor(reactor, go) == payload
 
 
-def test_transportDetails(reactor: Any, runReactor: Any) -> None:
+def test_transportDetails(reactor: Any, runReactor: Any, streams: Any) -> None:
     def go() -> Any:
-        factory = serverFactory()
+        factory = streams.RecordingFactory()
         port = reactor.listenTCP(0, factory, interface="127.0.0.1")
-        client = Collector()
-        reactor.connectTCP("127.0.0.1", port.getHost().port, OneShotClientFactory(client))
+        client = streams.Collector()
+        reactor.connectTCP("127.0.0.1", port.getHost().port, streams.OneShotClientFactory(client))
 
         def check(transport: Any) -> Any:
             assert ITCPTransport.providedBy(transport)
@@ -141,50 +57,52 @@ def test_transportDetails(reactor: Any, runReactor: Any) -> None:
             transport.loseConnection()
             return client.done
 
-        return client.made.addCallback(check).addCallback(lambda _: finish(port, factory, None))
+        return client.made.addCallback(check).addCallback(
+            lambda _: streams.finish(port, factory, None)
+        )
 
     runReactor(reactor, go)
 
 
-def test_bulkTransferIntegrity(reactor: Any, runReactor: Any) -> None:
+def test_bulkTransferIntegrity(reactor: Any, runReactor: Any, streams: Any) -> None:
     """8 MiB through a connection whose reader is as fast as it likes, checked byte for byte."""
     payload = os.urandom(256 * 1024) * 32
 
     def go() -> Any:
-        factory = serverFactory()
+        factory = streams.RecordingFactory()
         port = reactor.listenTCP(0, factory, interface="127.0.0.1")
-        client = Collector(payload, closeAfter=len(payload))
-        reactor.connectTCP("127.0.0.1", port.getHost().port, OneShotClientFactory(client))
-        return client.done.addCallback(lambda data: finish(port, factory, data))
+        client = streams.Collector(payload, closeAfter=len(payload))
+        reactor.connectTCP("127.0.0.1", port.getHost().port, streams.OneShotClientFactory(client))
+        return client.done.addCallback(lambda data: streams.finish(port, factory, data))
 
     assert runReactor(reactor, go, timeout=30) == payload
 
 
-def test_loseConnectionFlushesFirst(reactor: Any, runReactor: Any) -> None:
+def test_loseConnectionFlushesFirst(reactor: Any, runReactor: Any, streams: Any) -> None:
     payload = b"x" * (4 * 1024 * 1024)
 
-    class WriteAndClose(Echo):
+    class WriteAndClose(streams.Echo):
         def connectionMade(self) -> None:
             self.transport.write(payload)
             self.transport.loseConnection()
 
     def go() -> Any:
-        factory = serverFactory(WriteAndClose)
+        factory = streams.RecordingFactory(WriteAndClose)
         port = reactor.listenTCP(0, factory, interface="127.0.0.1")
-        client = Collector()
-        reactor.connectTCP("127.0.0.1", port.getHost().port, OneShotClientFactory(client))
-        return client.done.addCallback(lambda data: finish(port, factory, data))
+        client = streams.Collector()
+        reactor.connectTCP("127.0.0.1", port.getHost().port, streams.OneShotClientFactory(client))
+        return client.done.addCallback(lambda data: streams.finish(port, factory, data))
 
     data = runReactor(reactor, go, timeout=30)
     assert len(data) == len(payload)
 
 
-def test_cleanCloseReasons(reactor: Any, runReactor: Any) -> None:
+def test_cleanCloseReasons(reactor: Any, runReactor: Any, streams: Any) -> None:
     def go() -> Any:
-        server = Collector()
+        server = streams.Collector()
         port = reactor.listenTCP(0, Factory.forProtocol(lambda: server), interface="127.0.0.1")
-        client = Collector(b"bye")
-        factory = OneShotClientFactory(client)
+        client = streams.Collector(b"bye")
+        factory = streams.OneShotClientFactory(client)
         reactor.connectTCP("127.0.0.1", port.getHost().port, factory)
         client.made.addCallback(lambda t: t.loseConnection())
         return gatherResults([server.done, client.done, factory.lost]).addCallback(
@@ -198,12 +116,12 @@ def test_cleanCloseReasons(reactor: Any, runReactor: Any) -> None:
     assert lost.check(error.ConnectionDone)
 
 
-def test_abortConnection(reactor: Any, runReactor: Any) -> None:
+def test_abortConnection(reactor: Any, runReactor: Any, streams: Any) -> None:
     def go() -> Any:
-        server = Collector()
+        server = streams.Collector()
         port = reactor.listenTCP(0, Factory.forProtocol(lambda: server), interface="127.0.0.1")
-        client = Collector()
-        reactor.connectTCP("127.0.0.1", port.getHost().port, OneShotClientFactory(client))
+        client = streams.Collector()
+        reactor.connectTCP("127.0.0.1", port.getHost().port, streams.OneShotClientFactory(client))
 
         def abort(transport: Any) -> Any:
             transport.write(b"never mind" * 100000)
@@ -218,46 +136,14 @@ def test_abortConnection(reactor: Any, runReactor: Any) -> None:
     assert reason.check(error.ConnectionAborted)
 
 
-def test_halfClose(reactor: Any, runReactor: Any) -> None:
-    @implementer(IHalfCloseableProtocol)
-    class HalfCloser(Echo):
-        """Reads until the peer's write side closes, then answers and closes."""
-
-        def __init__(self) -> None:
-            super().__init__()
-            self.data = b""
-
-        def dataReceived(self, data: bytes) -> None:
-            self.data += data
-
-        def readConnectionLost(self) -> None:
-            self.transport.write(b"got " + self.data)
-            self.transport.loseConnection()
-
-        def writeConnectionLost(self) -> None:
-            pass
-
-    @implementer(IHalfCloseableProtocol)
-    class Asker(Collector):
-        def connectionMade(self) -> None:
-            super().connectionMade()
-            self.transport.write(b"question")
-            self.transport.loseWriteConnection()
-            self.writeClosed: Deferred[None] = Deferred()
-
-        def readConnectionLost(self) -> None:
-            self.transport.loseConnection()
-
-        def writeConnectionLost(self) -> None:
-            self.writeClosed.callback(None)
-
+def test_halfClose(reactor: Any, runReactor: Any, streams: Any) -> None:
     def go() -> Any:
-        factory = serverFactory(HalfCloser)
+        factory = streams.RecordingFactory(streams.HalfCloser)
         port = reactor.listenTCP(0, factory, interface="127.0.0.1")
-        client = Asker()
-        reactor.connectTCP("127.0.0.1", port.getHost().port, OneShotClientFactory(client))
+        client = streams.Asker()
+        reactor.connectTCP("127.0.0.1", port.getHost().port, streams.OneShotClientFactory(client))
         return client.done.addCallback(
-            lambda data: finish(port, factory, (data, client.writeClosed))
+            lambda data: streams.finish(port, factory, (data, client.writeClosed))
         )
 
     data, writeClosed = runReactor(reactor, go)
@@ -265,7 +151,7 @@ def test_halfClose(reactor: Any, runReactor: Any) -> None:
     assert writeClosed.called
 
 
-def test_connectionRefused(reactor: Any, runReactor: Any) -> None:
+def test_connectionRefused(reactor: Any, runReactor: Any, streams: Any) -> None:
     # A port that was just free and has nothing listening.
     probe = socket.socket()
     probe.bind(("127.0.0.1", 0))
@@ -273,7 +159,7 @@ def test_connectionRefused(reactor: Any, runReactor: Any) -> None:
     probe.close()
 
     def go() -> Any:
-        factory = OneShotClientFactory(Collector())
+        factory = streams.OneShotClientFactory(streams.Collector())
         reactor.connectTCP("127.0.0.1", port, factory)
         return factory.failed
 
@@ -281,7 +167,7 @@ def test_connectionRefused(reactor: Any, runReactor: Any) -> None:
     assert reason.check(error.ConnectionRefusedError)
 
 
-def test_factoryDecliningTheConnection(reactor: Any, runReactor: Any) -> None:
+def test_factoryDecliningTheConnection(reactor: Any, runReactor: Any, streams: Any) -> None:
     """A client factory whose buildProtocol returns None hears NoProtocol."""
 
     class Declining(ClientFactory):
@@ -297,28 +183,28 @@ def test_factoryDecliningTheConnection(reactor: Any, runReactor: Any) -> None:
     async def go() -> Any:
         accepted: Deferred[None] = Deferred()
 
-        class Accepting(RecordingFactory):
+        class Accepting(streams.RecordingFactory):
             def buildProtocol(self, addr: Any) -> Any:
                 p = super().buildProtocol(addr)
                 accepted.callback(None)
                 return p
 
-        server = Accepting(Echo)
+        server = Accepting(streams.Echo)
         port = reactor.listenTCP(0, server, interface="127.0.0.1")
         factory = Declining()
         reactor.connectTCP("127.0.0.1", port.getHost().port, factory)
         reason = await factory.failed
         # The server saw the connection arrive and then close.
         await accepted
-        return await finish(port, server, reason)
+        return await streams.finish(port, server, reason)
 
     (reason,) = runReactor(reactor, go)
     assert reason.check(error.NoProtocol)
 
 
-def test_unknownHost(reactor: Any, runReactor: Any) -> None:
+def test_unknownHost(reactor: Any, runReactor: Any, streams: Any) -> None:
     def go() -> Any:
-        factory = OneShotClientFactory(Collector())
+        factory = streams.OneShotClientFactory(streams.Collector())
         reactor.connectTCP("no-such-host.invalid", 80, factory)
         return factory.failed
 
@@ -326,33 +212,37 @@ def test_unknownHost(reactor: Any, runReactor: Any) -> None:
     assert reason.check(error.DNSLookupError)
 
 
-def test_cannotListenOnUsedPort(reactor: Any, runReactor: Any) -> None:
+def test_cannotListenOnUsedPort(reactor: Any, runReactor: Any, streams: Any) -> None:
     def go() -> Any:
-        port = reactor.listenTCP(0, serverFactory(), interface="127.0.0.1")
+        port = reactor.listenTCP(0, streams.RecordingFactory(), interface="127.0.0.1")
         with pytest.raises(error.CannotListenError):
-            reactor.listenTCP(port.getHost().port, serverFactory(), interface="127.0.0.1")
+            reactor.listenTCP(
+                port.getHost().port, streams.RecordingFactory(), interface="127.0.0.1"
+            )
         return port.stopListening()
 
     runReactor(reactor, go)
 
 
-def test_errorInDataReceivedCostsOnlyThatConnection(reactor: Any, runReactor: Any) -> None:
-    class Fussy(Echo):
+def test_errorInDataReceivedCostsOnlyThatConnection(
+    reactor: Any, runReactor: Any, streams: Any
+) -> None:
+    class Fussy(streams.Echo):
         def dataReceived(self, data: bytes) -> None:
             if data == b"bad":
                 raise ValueError("I do not like that")
             self.transport.write(data)
 
     def go() -> Any:
-        factory = serverFactory(Fussy)
+        factory = streams.RecordingFactory(Fussy)
         port = reactor.listenTCP(0, factory, interface="127.0.0.1")
         portNumber = port.getHost().port
-        bad = Collector(b"bad")
-        good = Collector(b"good", closeAfter=4)
-        reactor.connectTCP("127.0.0.1", portNumber, OneShotClientFactory(bad))
-        reactor.connectTCP("127.0.0.1", portNumber, OneShotClientFactory(good))
+        bad = streams.Collector(b"bad")
+        good = streams.Collector(b"good", closeAfter=4)
+        reactor.connectTCP("127.0.0.1", portNumber, streams.OneShotClientFactory(bad))
+        reactor.connectTCP("127.0.0.1", portNumber, streams.OneShotClientFactory(good))
         return DeferredList([bad.done, good.done]).addCallback(
-            lambda results: finish(port, factory, results)
+            lambda results: streams.finish(port, factory, results)
         )
 
     with capturedLogs() as events:
@@ -364,7 +254,7 @@ def test_errorInDataReceivedCostsOnlyThatConnection(reactor: Any, runReactor: An
     assert len(runReactor.flushLoggedErrors(ValueError)) == 1
 
 
-def test_pushProducerIsPausedBySlowReader(reactor: Any, runReactor: Any) -> None:
+def test_pushProducerIsPausedBySlowReader(reactor: Any, runReactor: Any, streams: Any) -> None:
     """A producer writing as fast as it is let is paused, and memory stays bounded."""
     total = 16 * 1024 * 1024
     chunk = b"z" * 65536
@@ -396,7 +286,7 @@ def test_pushProducerIsPausedBySlowReader(reactor: Any, runReactor: Any) -> None
         def stopProducing(self) -> None:
             self.paused = True
 
-    class SlowReader(Collector):
+    class SlowReader(streams.Collector):
         def connectionMade(self) -> None:
             super().connectionMade()
             self.transport.pauseProducing()
@@ -406,7 +296,7 @@ def test_pushProducerIsPausedBySlowReader(reactor: Any, runReactor: Any) -> None
         server = Firehose()
         port = reactor.listenTCP(0, Factory.forProtocol(lambda: server), interface="127.0.0.1")
         client = SlowReader()
-        reactor.connectTCP("127.0.0.1", port.getHost().port, OneShotClientFactory(client))
+        reactor.connectTCP("127.0.0.1", port.getHost().port, streams.OneShotClientFactory(client))
         return client.done.addCallback(
             lambda data: port.stopListening().addCallback(lambda _: (len(data), server))
         )
@@ -418,11 +308,11 @@ def test_pushProducerIsPausedBySlowReader(reactor: Any, runReactor: Any) -> None
     assert server.maxBuffered <= 65536 + len(chunk)
 
 
-def test_noDescriptorLeaks(reactor: Any, runReactor: Any) -> None:
+def test_noDescriptorLeaks(reactor: Any, runReactor: Any, streams: Any) -> None:
     cycles = 300
 
     def go() -> Any:
-        factory = serverFactory()
+        factory = streams.RecordingFactory()
         port = reactor.listenTCP(0, factory, interface="127.0.0.1")
         portNumber = port.getHost().port
         refused = socket.socket()
@@ -432,14 +322,14 @@ def test_noDescriptorLeaks(reactor: Any, runReactor: Any) -> None:
 
         async def cycle() -> None:
             for i in range(cycles):
-                client = Collector(b"ping", closeAfter=4)
-                reactor.connectTCP("127.0.0.1", portNumber, OneShotClientFactory(client))
+                client = streams.Collector(b"ping", closeAfter=4)
+                reactor.connectTCP("127.0.0.1", portNumber, streams.OneShotClientFactory(client))
                 await client.done
                 if i % 10 == 0:
-                    failing = OneShotClientFactory(Collector())
+                    failing = streams.OneShotClientFactory(streams.Collector())
                     reactor.connectTCP("127.0.0.1", refusedPort, failing)
                     await failing.failed
-            await finish(port, factory, None)
+            await streams.finish(port, factory, None)
 
         return cycle()
 
@@ -448,27 +338,27 @@ def test_noDescriptorLeaks(reactor: Any, runReactor: Any) -> None:
     assert fdCount() == before
 
 
-def test_stopListeningFreesThePort(reactor: Any, runReactor: Any) -> None:
+def test_stopListeningFreesThePort(reactor: Any, runReactor: Any, streams: Any) -> None:
     async def go() -> None:
-        port = reactor.listenTCP(0, serverFactory(), interface="127.0.0.1")
+        port = reactor.listenTCP(0, streams.RecordingFactory(), interface="127.0.0.1")
         number = port.getHost().port
         await port.stopListening()
-        again = reactor.listenTCP(number, serverFactory(), interface="127.0.0.1")
+        again = reactor.listenTCP(number, streams.RecordingFactory(), interface="127.0.0.1")
         await again.stopListening()
 
     runReactor(reactor, go)
 
 
-def test_connectorCanReconnect(reactor: Any, runReactor: Any) -> None:
+def test_connectorCanReconnect(reactor: Any, runReactor: Any, streams: Any) -> None:
     class Twice(ClientFactory):
-        protocol = Collector
+        protocol = streams.Collector
 
         def __init__(self) -> None:
             self.lost = 0
             self.done: Deferred[int] = Deferred()
 
         def buildProtocol(self, addr: Any) -> Protocol:
-            p = Collector(b"x", closeAfter=1)
+            p = streams.Collector(b"x", closeAfter=1)
             p.factory = self
             return p
 
@@ -480,28 +370,30 @@ def test_connectorCanReconnect(reactor: Any, runReactor: Any) -> None:
                 self.done.callback(self.lost)
 
     async def go() -> int:
-        server = serverFactory()
+        server = streams.RecordingFactory()
         port = reactor.listenTCP(0, server, interface="127.0.0.1")
         factory = Twice()
         reactor.connectTCP("127.0.0.1", port.getHost().port, factory)
         lost = await factory.done
-        return await finish(port, server, lost)
+        return await streams.finish(port, server, lost)
 
     assert runReactor(reactor, go) == 2
 
 
-def test_adoptedListeningSocket(reactor: Any, runReactor: Any) -> None:
+def test_adoptedListeningSocket(reactor: Any, runReactor: Any, streams: Any) -> None:
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))
     listener.listen(5)
 
     async def go() -> bytes:
-        factory = serverFactory()
+        factory = streams.RecordingFactory()
         port = reactor.adoptStreamPort(listener.fileno(), socket.AF_INET, factory)
-        client = Collector(b"adopted", closeAfter=7)
-        reactor.connectTCP("127.0.0.1", listener.getsockname()[1], OneShotClientFactory(client))
+        client = streams.Collector(b"adopted", closeAfter=7)
+        reactor.connectTCP(
+            "127.0.0.1", listener.getsockname()[1], streams.OneShotClientFactory(client)
+        )
         data = await client.done
-        return await finish(port, factory, data)
+        return await streams.finish(port, factory, data)
 
     try:
         assert runReactor(reactor, go) == b"adopted"

@@ -11,7 +11,8 @@ import fcntl
 import os
 import struct
 import termios
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from typing import Any
 
 import pytest
@@ -82,20 +83,57 @@ def spawnTelnet(reactor: Any, path: str, port: int, columns: int = 80, rows: int
     return terminal, process
 
 
+@asynccontextmanager
+async def telnetProgram(
+    reactor: Any, path: str, port: Any, columns: int = 80, rows: int = 24
+) -> AsyncIterator[Any]:
+    """
+    The telnet program connected to the listening ``port``: the block gets
+    ``(terminal, process)``.  After it, the program is killed if it still
+    runs, and ``port`` stops listening.
+    """
+    terminal, process = spawnTelnet(reactor, path, port.getHost().port, columns, rows)
+    try:
+        yield terminal, process
+    finally:
+        if not terminal.ended.called:
+            process.signalProcess("KILL")
+            await terminal.ended
+        await port.stopListening()
+
+
+def _sleep(reactor: Any, seconds: float) -> Deferred[None]:
+    d: Deferred[None] = Deferred()
+    reactor.callLater(seconds, d.callback, None)
+    return d
+
+
 class Factory1(Factory):
-    """Builds ``TelnetTransport(makeProtocol())`` and remembers the transports."""
+    """Builds ``TelnetTransport(makeProtocol)`` and remembers the transports and protocols."""
 
     noisy = False
 
     def __init__(self, makeProtocol: Callable[[], Any]) -> None:
         self.makeProtocol = makeProtocol
         self.transports: list[TelnetTransport] = []
+        self.protocols: list[Any] = []
 
     def buildProtocol(self, addr: Any) -> Any:
-        transport = TelnetTransport(self.makeProtocol)
+        transport = TelnetTransport(self._makeProtocol)
         transport.factory = self
         self.transports.append(transport)
         return transport
+
+    def _makeProtocol(self) -> Any:
+        protocol = self.makeProtocol()
+        self.protocols.append(protocol)
+        return protocol
+
+    async def firstProtocol(self, reactor: Any) -> Any:
+        """The first connection's protocol, once it is made."""
+        while not self.protocols:
+            await _sleep(reactor, 0.01)
+        return self.protocols[0]
 
 
 # -- the telnet program ------------------------------------------------------
@@ -136,7 +174,9 @@ class Portal:
 class EchoWatcher(AuthenticatingTelnetProtocol):
     """Tells the test when the client has agreed to let us echo (its own echo is off)."""
 
-    echoOn: Deferred[None]
+    def __init__(self, portal: Any) -> None:
+        super().__init__(portal)
+        self.echoOn: Deferred[None] = Deferred()
 
     def enableLocal(self, option: bytes) -> bool:
         agreed = super().enableLocal(option)
@@ -154,24 +194,15 @@ def test_telnetProgramLogin(reactor: Any, runReactor: Any, requirePeer: Any) -> 
     """
     path = requirePeer("telnet")
     portal = Portal()
-    watchers: list[EchoWatcher] = []
-
-    def makeProtocol() -> EchoWatcher:
-        watcher = EchoWatcher(portal)
-        watcher.echoOn = Deferred()
-        watchers.append(watcher)
-        return watcher
-
-    factory = Factory1(makeProtocol)
+    factory = Factory1(lambda: EchoWatcher(portal))
     port = reactor.listenTCP(0, factory, interface="127.0.0.1")
 
     async def scenario() -> bytes:
-        terminal, process = spawnTelnet(reactor, path, port.getHost().port)
-        try:
+        async with telnetProgram(reactor, path, port) as (terminal, process):
             await terminal.waitFor(b"Username: ")
             process.write(b"alice\r")
             await terminal.waitFor(b"Password: ")
-            await watchers[0].echoOn
+            await factory.protocols[0].echoOn
             process.write(b"s3cret-pw\r")
             await terminal.waitFor(b"Welcome, alice")
             process.write(b"hello world\r")
@@ -179,11 +210,6 @@ def test_telnetProgramLogin(reactor: Any, runReactor: Any, requirePeer: Any) -> 
             process.write(b"quit\r")
             await terminal.ended
             await portal.loggedOut
-        finally:
-            if not terminal.ended.called:
-                process.signalProcess("KILL")
-                await terminal.ended
-            await port.stopListening()
         return terminal.output
 
     output = runReactor(reactor, scenario)
@@ -197,14 +223,17 @@ def test_telnetProgramLogin(reactor: Any, runReactor: Any, requirePeer: Any) -> 
     assert b"hello world\r\n" in output.split(b"Welcome, alice")[1]
 
 
-class CharacterModeServer(StatefulTelnetProtocol):
-    """Puts the client in character mode, asks for its window size and terminal type."""
+class OptionsServer(StatefulTelnetProtocol):
+    """
+    Offers ECHO and SGA, asks for NAWS and TTYPE and the terminal type:
+    ``results`` holds each negotiation's outcome, the window size and the
+    terminal type; ``typeKnown`` fires once the terminal type is known.
+    """
 
     state = "Command"
 
     def __init__(self) -> None:
         self.results: dict[str, Any] = {}
-        self.done: Deferred[None] = Deferred()
         self.typeKnown: Deferred[None] = Deferred()
 
     def connectionMade(self) -> None:
@@ -216,7 +245,6 @@ class CharacterModeServer(StatefulTelnetProtocol):
             ("ttype", transport.do(TTYPE)),
         ]:
             d.addBoth(lambda result, name=name: self.results.__setitem__(name, result))
-        transport.do(TTYPE).addErrback(lambda f: self.results.__setitem__("again", f.type))
 
     def enableLocal(self, option: bytes) -> bool:
         return option in (ECHO, SGA)
@@ -232,6 +260,19 @@ class CharacterModeServer(StatefulTelnetProtocol):
     def terminalTypeReceived(self, terminalType: bytes) -> None:
         self.results["type"] = terminalType
         self.typeKnown.callback(None)
+
+
+class CharacterModeServer(OptionsServer):
+    """Puts the client in character mode, asks for its window size and terminal type."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.done: Deferred[None] = Deferred()
+
+    def connectionMade(self) -> None:
+        super().connectionMade()
+        transport: Any = self.transport
+        transport.do(TTYPE).addErrback(lambda f: self.results.__setitem__("again", f.type))
 
     def dataReceived(self, data: bytes) -> None:
         self.transport.write(data.replace(b"\r", b"\r\n"))  # type: ignore[union-attr]
@@ -254,34 +295,22 @@ def test_telnetProgramCharacterModeNawsTtype(
     terminal type (TTYPE).
     """
     path = requirePeer("telnet")
-    servers: list[CharacterModeServer] = []
-
-    def makeProtocol() -> CharacterModeServer:
-        servers.append(CharacterModeServer())
-        return servers[-1]
-
-    port = reactor.listenTCP(0, Factory1(makeProtocol), interface="127.0.0.1")
+    factory = Factory1(CharacterModeServer)
+    port = reactor.listenTCP(0, factory, interface="127.0.0.1")
 
     async def scenario() -> bytes:
-        terminal, process = spawnTelnet(reactor, path, port.getHost().port, columns=100, rows=30)
-        try:
+        async with telnetProgram(reactor, path, port, columns=100, rows=30) as (terminal, process):
             await terminal.waitFor(b"Escape character")
-            while not servers:
-                await _sleep(reactor, 0.01)
-            await servers[0].typeKnown
+            server = await factory.firstProtocol(reactor)
+            await server.typeKnown
             process.write(b"hi")
             process.write(b"\r")
-            await servers[0].done
+            await server.done
             await terminal.ended
-        finally:
-            if not terminal.ended.called:
-                process.signalProcess("KILL")
-                await terminal.ended
-            await port.stopListening()
         return terminal.output
 
     output = runReactor(reactor, scenario)
-    results = servers[0].results
+    results = factory.protocols[0].results
     assert results["echo"] is True
     assert results["sga"] is True
     assert results["naws"] is True
@@ -336,45 +365,27 @@ def test_telnetProgramLinemode(reactor: Any, runReactor: Any, requirePeer: Any) 
     and then edits lines itself: a backspace never reaches the server.
     """
     path = requirePeer("telnet")
-    servers: list[LinemodeServer] = []
-
-    def makeProtocol() -> LinemodeServer:
-        servers.append(LinemodeServer())
-        return servers[-1]
-
-    port = reactor.listenTCP(0, Factory1(makeProtocol), interface="127.0.0.1")
+    factory = Factory1(LinemodeServer)
+    port = reactor.listenTCP(0, factory, interface="127.0.0.1")
 
     async def scenario() -> bytes:
-        terminal, process = spawnTelnet(reactor, path, port.getHost().port)
-        try:
+        async with telnetProgram(reactor, path, port) as (terminal, process):
             await terminal.waitFor(b"Escape character")
-            while not servers:
-                await _sleep(reactor, 0.01)
-            await servers[0].acked
+            server = await factory.firstProtocol(reactor)
+            await server.acked
             process.write(b"hi")
             process.write(b"\x7f")  # erase the i
             process.write(b"o\r")
-            line = await servers[0].done
+            line: bytes = await server.done
             await terminal.ended
-        finally:
-            if not terminal.ended.called:
-                process.signalProcess("KILL")
-                await terminal.ended
-            await port.stopListening()
         return line
 
     line = runReactor(reactor, scenario)
     assert line == b"ho"
-    server = servers[0]
+    server = factory.protocols[0]
     assert server.modes[-1] == EDIT | TRAPSIG | MODE_ACK
     # The client also sent its special characters table (SLC), passed on raw.
     assert any(sub.startswith(LINEMODE + LINEMODE_SLC) for sub in server.subnegotiations)
-
-
-def _sleep(reactor: Any, seconds: float) -> Deferred[None]:
-    d: Deferred[None] = Deferred()
-    reactor.callLater(seconds, d.callback, None)
-    return d
 
 
 # -- telnetlib3 --------------------------------------------------------------
@@ -395,37 +406,16 @@ def _loop(reactor: Any) -> asyncio.AbstractEventLoop:
     return loop
 
 
-class NegotiatingServer(StatefulTelnetProtocol):
+class NegotiatingServer(OptionsServer):
     """Asks for NAWS and TTYPE, offers ECHO and SGA, then answers lines."""
 
-    state = "Command"
-
     def __init__(self) -> None:
-        self.results: dict[str, Any] = {}
-        self.typeKnown: Deferred[None] = Deferred()
+        super().__init__()
         self.lines: list[bytes] = []
 
     def connectionMade(self) -> None:
-        transport: Any = self.transport
-        for name, d in [
-            ("echo", transport.will(ECHO)),
-            ("sga", transport.will(SGA)),
-            ("naws", transport.do(NAWS)),
-            ("ttype", transport.do(TTYPE)),
-        ]:
-            d.addBoth(lambda result, name=name: self.results.__setitem__(name, result))
-        transport.write(b"Hello\n")
-
-    def enableLocal(self, option: bytes) -> bool:
-        return option in (ECHO, SGA)
-
-    def enableRemote(self, option: bytes) -> bool:
-        if option == TTYPE:
-            self.transport.requestNegotiation(TTYPE, TTYPE_SEND)  # type: ignore[union-attr]
-        return option in (NAWS, TTYPE)
-
-    def windowSizeReceived(self, width: int, height: int) -> None:
-        self.results["size"] = (width, height)
+        super().connectionMade()
+        self.transport.write(b"Hello\n")  # type: ignore[union-attr]
 
     def terminalTypeReceived(self, terminalType: bytes) -> None:
         self.results["type"] = terminalType
@@ -440,13 +430,9 @@ class NegotiatingServer(StatefulTelnetProtocol):
 @pytest.mark.parametrize("reactor", ["asyncio"], indirect=True)
 def test_telnetlib3ClientAgainstFwServer(reactor: Any, runReactor: Any) -> None:
     telnetlib3 = _telnetlib3()
-    servers: list[NegotiatingServer] = []
-
-    def makeProtocol() -> NegotiatingServer:
-        servers.append(NegotiatingServer())
-        return servers[-1]
-
-    port = reactor.listenTCP(0, Factory1(makeProtocol), interface="127.0.0.1")
+    factory = Factory1(NegotiatingServer)
+    port = reactor.listenTCP(0, factory, interface="127.0.0.1")
+    servers = factory.protocols
 
     async def client() -> bytes:
         reader, writer = await telnetlib3.open_connection(

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import os
-import shutil
 import socket
 import stat
 import subprocess
 import sys
-import tempfile
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from typing import Any
 
 import pytest
@@ -21,7 +20,6 @@ from fw.internet.address import UNIXAddress
 from fw.internet.defer import Deferred, gatherResults
 from fw.internet.interfaces import (
     IFileDescriptorReceiver,
-    IHalfCloseableProtocol,
     IListeningPort,
     IReactorUNIX,
     IReactorUNIXDatagram,
@@ -30,20 +28,10 @@ from fw.internet.interfaces import (
     IUNIXTransport,
 )
 from fw.internet.protocol import (
-    ClientFactory,
     ConnectedDatagramProtocol,
     DatagramProtocol,
-    Factory,
     Protocol,
 )
-
-
-@pytest.fixture
-def sockDir() -> Iterator[str]:
-    """A short directory for socket files (their paths are limited to 108 bytes)."""
-    path = tempfile.mkdtemp(prefix="fw-unix-", dir="/tmp")
-    yield path
-    shutil.rmtree(path)
 
 
 def abstractName() -> str:
@@ -54,126 +42,58 @@ def fdCount() -> int:
     return len(os.listdir("/proc/self/fd"))
 
 
-class Echo(Protocol):
-    def __init__(self) -> None:
-        self.done: Deferred[None] = Deferred()
-        self.made: Deferred[Any] = Deferred()
-
-    def connectionMade(self) -> None:
-        self.made.callback(self.transport)
-
-    def dataReceived(self, data: bytes) -> None:
-        self.transport.write(data)
-
-    def connectionLost(self, reason: Any) -> None:
-        self.done.callback(None)
-
-
-class RecordingFactory(Factory):
-    def __init__(self, protocol: Any = Echo) -> None:
-        self.protocol = protocol
-        self.instances: list[Any] = []
-        #: Fires with the first connection's transport, once it is made.
-        self.firstMade: Deferred[Any] = Deferred()
-
-    def buildProtocol(self, addr: Any) -> Any:
-        p = self.protocol()
-        p.factory = self
-        p.addr = addr
-        if not self.instances and hasattr(p, "made"):
-            p.made.chainDeferred(self.firstMade)
-        self.instances.append(p)
-        return p
-
-    def allClosed(self) -> Deferred[Any]:
-        return gatherResults([p.done for p in self.instances])
-
-
-class Collector(Protocol):
-    """Sends ``payload`` on connect, collects everything, fires ``done`` on close."""
-
-    def __init__(self, payload: bytes = b"", closeAfter: int | None = None) -> None:
-        self.payload = payload
-        self.closeAfter = closeAfter
-        self.received = bytearray()
-        self.made: Deferred[Any] = Deferred()
-        self.done: Deferred[bytes] = Deferred()
-        self.reason: Any = None
-
-    def connectionMade(self) -> None:
-        self.made.callback(self.transport)
-        if self.payload:
-            self.transport.write(self.payload)
-
-    def dataReceived(self, data: bytes) -> None:
-        self.received += data
-        if self.closeAfter is not None and len(self.received) >= self.closeAfter:
-            self.transport.loseConnection()
-
-    def connectionLost(self, reason: Any) -> None:
-        self.reason = reason
-        self.done.callback(bytes(self.received))
-
-
-class OneShotClientFactory(ClientFactory):
-    def __init__(self, protocol: Protocol) -> None:
-        self.instance = protocol
-        self.failed: Deferred[Any] = Deferred()
-        self.lost: Deferred[Any] = Deferred()
-
-    def buildProtocol(self, addr: Any) -> Protocol:
-        self.instance.factory = self
-        return self.instance
-
-    # Each fires with a one-tuple: a Failure given to callback() would errback.
-    def clientConnectionFailed(self, connector: Any, reason: Any) -> None:
-        self.failed.callback((reason,))
-
-    def clientConnectionLost(self, connector: Any, reason: Any) -> None:
-        self.lost.callback((reason,))
-
-
-def finish(port: Any, factory: RecordingFactory, value: Any) -> Deferred[Any]:
-    """Wait for the server side to close, stop listening, and give back ``value``."""
-    d = factory.allClosed()
-    d.addCallback(lambda _: port.stopListening())
-    d.addCallback(lambda _: value)
-    return d
+@asynccontextmanager
+async def connection(
+    reactor: Any, streams: Any, path: str, factory: Any, client: Any = None
+) -> AsyncIterator[Any]:
+    """
+    Listen on ``path`` with ``factory`` and connect ``client`` (a new
+    ``Collector`` by default): the block gets the client's transport.  After
+    the block, wait for the client and the server side to close, and stop
+    listening.
+    """
+    if client is None:
+        client = streams.Collector()
+    port = reactor.listenUNIX(path, factory)
+    reactor.connectUNIX(path, streams.OneShotClientFactory(client))
+    yield await client.made
+    await client.done
+    await streams.finish(port, factory, None)
 
 
 # -- stream sockets
 
 
 @pytest.mark.parametrize("kind", ["path", "abstract"])
-def test_echo(reactor: Any, runReactor: Any, sockDir: str, kind: str) -> None:
+def test_echo(reactor: Any, runReactor: Any, sockDir: str, kind: str, streams: Any) -> None:
     address = os.path.join(sockDir, "echo.sock") if kind == "path" else abstractName()
     payload = b"hello, unix" * 10000
 
     async def go() -> bytes:
-        factory = RecordingFactory()
+        factory = streams.RecordingFactory()
         port = reactor.listenUNIX(address, factory)
         assert os.path.exists(address) == (kind == "path")
-        client = Collector(payload, closeAfter=len(payload))
-        reactor.connectUNIX(address, OneShotClientFactory(client))
+        client = streams.Collector(payload, closeAfter=len(payload))
+        reactor.connectUNIX(address, streams.OneShotClientFactory(client))
         data = await client.done
-        return await finish(port, factory, data)
+        return await streams.finish(port, factory, data)
 
     assert runReactor(reactor, go) == payload
     assert not os.path.exists(address)
 
 
-def test_addressesAndInterfaces(reactor: Any, runReactor: Any, sockDir: str) -> None:
+def test_addressesAndInterfaces(reactor: Any, runReactor: Any, sockDir: str, streams: Any) -> None:
     path = os.path.join(sockDir, "s.sock")
     assert IReactorUNIX.providedBy(reactor)
     assert IReactorUNIXDatagram.providedBy(reactor)
 
     async def go() -> None:
-        factory = RecordingFactory()
+        factory = streams.RecordingFactory()
         port = reactor.listenUNIX(path, factory)
         assert verifyObject(IListeningPort, port)
         assert port.getHost() == UNIXAddress(path)
-        client = Collector()
-        connector = reactor.connectUNIX(path, OneShotClientFactory(client))
+        client = streams.Collector()
+        connector = reactor.connectUNIX(path, streams.OneShotClientFactory(client))
         assert connector.getDestination() == UNIXAddress(path)
         clientTransport = await client.made
         serverTransport = await factory.firstMade
@@ -183,23 +103,23 @@ def test_addressesAndInterfaces(reactor: Any, runReactor: Any, sockDir: str) -> 
         assert serverTransport.getHost() == UNIXAddress(path)
         # The client's socket is not bound to a name.
         assert serverTransport.getPeer() == UNIXAddress(None)
-        assert factory.instances[0].addr == UNIXAddress(None)
+        assert factory.addresses[0] == UNIXAddress(None)
         assert clientTransport.getPeer() == UNIXAddress(path)
         assert clientTransport.getHost() == UNIXAddress(None)
         assert isinstance(serverTransport, unix.Server)
         assert isinstance(clientTransport, unix.Client)
         clientTransport.loseConnection()
         await client.done
-        await finish(port, factory, None)
+        await streams.finish(port, factory, None)
 
     runReactor(reactor, go)
 
 
-def test_abstractNamespaceAddress(reactor: Any, runReactor: Any) -> None:
+def test_abstractNamespaceAddress(reactor: Any, runReactor: Any, streams: Any) -> None:
     name = abstractName()
 
     def go() -> Any:
-        port = reactor.listenUNIX(name, RecordingFactory())
+        port = reactor.listenUNIX(name, streams.RecordingFactory())
         assert port.getHost() == UNIXAddress(name.encode())
         assert port.getHost().name.startswith(b"\0")
         return port.stopListening()
@@ -208,11 +128,13 @@ def test_abstractNamespaceAddress(reactor: Any, runReactor: Any) -> None:
 
 
 @pytest.mark.parametrize("mode", [0o600, 0o660, 0o666])
-def test_socketFileMode(reactor: Any, runReactor: Any, sockDir: str, mode: int) -> None:
+def test_socketFileMode(
+    reactor: Any, runReactor: Any, sockDir: str, mode: int, streams: Any
+) -> None:
     path = os.path.join(sockDir, "mode.sock")
 
     def go() -> Any:
-        port = reactor.listenUNIX(path, RecordingFactory(), mode=mode)
+        port = reactor.listenUNIX(path, streams.RecordingFactory(), mode=mode)
         info = os.stat(path)
         assert stat.S_ISSOCK(info.st_mode)
         assert stat.S_IMODE(info.st_mode) == mode
@@ -222,12 +144,12 @@ def test_socketFileMode(reactor: Any, runReactor: Any, sockDir: str, mode: int) 
     assert not os.path.exists(path)
 
 
-def test_pathInUseIsRefused(reactor: Any, runReactor: Any, sockDir: str) -> None:
+def test_pathInUseIsRefused(reactor: Any, runReactor: Any, sockDir: str, streams: Any) -> None:
     path = os.path.join(sockDir, "taken.sock")
 
     def go() -> Any:
-        port = reactor.listenUNIX(path, RecordingFactory())
-        factory = RecordingFactory()
+        port = reactor.listenUNIX(path, streams.RecordingFactory())
+        factory = streams.RecordingFactory()
         with pytest.raises(error.CannotListenError):
             reactor.listenUNIX(path, factory)
         # The failed attempt did not remove the first port's file, nor start its factory.
@@ -238,17 +160,19 @@ def test_pathInUseIsRefused(reactor: Any, runReactor: Any, sockDir: str) -> None
     runReactor(reactor, go)
 
 
-def test_missingDirectoryIsRefused(reactor: Any, sockDir: str) -> None:
+def test_missingDirectoryIsRefused(reactor: Any, sockDir: str, streams: Any) -> None:
     with pytest.raises(error.CannotListenError):
-        reactor.listenUNIX(os.path.join(sockDir, "no", "such.sock"), RecordingFactory())
+        reactor.listenUNIX(os.path.join(sockDir, "no", "such.sock"), streams.RecordingFactory())
 
 
-def test_stopListeningLeavesAReplacedFile(reactor: Any, runReactor: Any, sockDir: str) -> None:
+def test_stopListeningLeavesAReplacedFile(
+    reactor: Any, runReactor: Any, sockDir: str, streams: Any
+) -> None:
     """Only the port's own socket file is removed, not one put in its place."""
     path = os.path.join(sockDir, "replaced.sock")
 
     async def go() -> None:
-        port = reactor.listenUNIX(path, RecordingFactory())
+        port = reactor.listenUNIX(path, streams.RecordingFactory())
         os.remove(path)
         with open(path, "w") as f:
             f.write("someone else's")
@@ -262,15 +186,17 @@ def test_stopListeningLeavesAReplacedFile(reactor: Any, runReactor: Any, sockDir
 # -- lock files
 
 
-def test_lockFileRefusesASecondServer(reactor: Any, runReactor: Any, sockDir: str) -> None:
+def test_lockFileRefusesASecondServer(
+    reactor: Any, runReactor: Any, sockDir: str, streams: Any
+) -> None:
     path = os.path.join(sockDir, "locked.sock")
     lock = path + ".lock"
 
     async def go() -> None:
-        port = reactor.listenUNIX(path, RecordingFactory(), wantPID=True)
+        port = reactor.listenUNIX(path, streams.RecordingFactory(), wantPID=True)
         assert os.readlink(lock) == str(os.getpid())
         with pytest.raises(error.CannotListenError) as refused:
-            reactor.listenUNIX(path, RecordingFactory(), wantPID=True)
+            reactor.listenUNIX(path, streams.RecordingFactory(), wantPID=True)
         assert "lock" in str(refused.value)
         # The refused server touched neither the socket file nor the lock.
         assert os.path.exists(path)
@@ -282,13 +208,13 @@ def test_lockFileRefusesASecondServer(reactor: Any, runReactor: Any, sockDir: st
     assert not os.path.exists(path)
 
 
-def test_lockHeldByAnotherLiveProcess(reactor: Any, sockDir: str) -> None:
+def test_lockHeldByAnotherLiveProcess(reactor: Any, sockDir: str, streams: Any) -> None:
     path = os.path.join(sockDir, "other.sock")
     holder = subprocess.Popen([sys.executable, "-c", "import sys; sys.stdin.read()"], stdin=-1)
     try:
         os.symlink(str(holder.pid), path + ".lock")
         with pytest.raises(error.CannotListenError):
-            reactor.listenUNIX(path, RecordingFactory(), wantPID=True)
+            reactor.listenUNIX(path, streams.RecordingFactory(), wantPID=True)
         assert not os.path.exists(path)
     finally:
         assert holder.stdin is not None
@@ -302,7 +228,7 @@ def deadPID() -> int:
     return child.pid
 
 
-def test_staleLockIsTakenOver(reactor: Any, runReactor: Any, sockDir: str) -> None:
+def test_staleLockIsTakenOver(reactor: Any, runReactor: Any, sockDir: str, streams: Any) -> None:
     """A server that died left its lock and socket file: a new one replaces both."""
     path = os.path.join(sockDir, "stale.sock")
     os.symlink(str(deadPID()), path + ".lock")
@@ -312,34 +238,36 @@ def test_staleLockIsTakenOver(reactor: Any, runReactor: Any, sockDir: str) -> No
     assert stat.S_ISSOCK(os.stat(path).st_mode)
 
     async def go() -> bytes:
-        factory = RecordingFactory()
+        factory = streams.RecordingFactory()
         port = reactor.listenUNIX(path, factory, wantPID=True)
         assert os.readlink(path + ".lock") == str(os.getpid())
-        client = Collector(b"alive", closeAfter=5)
-        reactor.connectUNIX(path, OneShotClientFactory(client), checkPID=True)
+        client = streams.Collector(b"alive", closeAfter=5)
+        reactor.connectUNIX(path, streams.OneShotClientFactory(client), checkPID=True)
         data = await client.done
-        return await finish(port, factory, data)
+        return await streams.finish(port, factory, data)
 
     assert runReactor(reactor, go) == b"alive"
     assert not os.path.lexists(path + ".lock")
 
 
-def test_withoutWantPIDAStaleSocketFileIsInTheWay(reactor: Any, sockDir: str) -> None:
+def test_withoutWantPIDAStaleSocketFileIsInTheWay(
+    reactor: Any, sockDir: str, streams: Any
+) -> None:
     path = os.path.join(sockDir, "leftover.sock")
     dead = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     dead.bind(path)
     dead.close()
     with pytest.raises(error.CannotListenError):
-        reactor.listenUNIX(path, RecordingFactory())
+        reactor.listenUNIX(path, streams.RecordingFactory())
 
 
-def test_checkPIDWithoutALock(reactor: Any, runReactor: Any, sockDir: str) -> None:
+def test_checkPIDWithoutALock(reactor: Any, runReactor: Any, sockDir: str, streams: Any) -> None:
     path = os.path.join(sockDir, "unlocked.sock")
 
     async def go() -> Any:
-        factory = RecordingFactory()
+        factory = streams.RecordingFactory()
         port = reactor.listenUNIX(path, factory)
-        client = OneShotClientFactory(Collector())
+        client = streams.OneShotClientFactory(streams.Collector())
         reactor.connectUNIX(path, client, checkPID=True)
         failed = await client.failed
         await port.stopListening()
@@ -352,9 +280,9 @@ def test_checkPIDWithoutALock(reactor: Any, runReactor: Any, sockDir: str) -> No
 # -- connecting
 
 
-def test_connectToMissingPath(reactor: Any, runReactor: Any, sockDir: str) -> None:
+def test_connectToMissingPath(reactor: Any, runReactor: Any, sockDir: str, streams: Any) -> None:
     def go() -> Any:
-        factory = OneShotClientFactory(Collector())
+        factory = streams.OneShotClientFactory(streams.Collector())
         reactor.connectUNIX(os.path.join(sockDir, "nobody.sock"), factory)
         return factory.failed
 
@@ -363,14 +291,16 @@ def test_connectToMissingPath(reactor: Any, runReactor: Any, sockDir: str) -> No
     assert reason.value.osError == 2  # ENOENT
 
 
-def test_connectToSocketFileWithoutListener(reactor: Any, runReactor: Any, sockDir: str) -> None:
+def test_connectToSocketFileWithoutListener(
+    reactor: Any, runReactor: Any, sockDir: str, streams: Any
+) -> None:
     path = os.path.join(sockDir, "deaf.sock")
     dead = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     dead.bind(path)
     dead.close()
 
     def go() -> Any:
-        factory = OneShotClientFactory(Collector())
+        factory = streams.OneShotClientFactory(streams.Collector())
         reactor.connectUNIX(path, factory)
         return factory.failed
 
@@ -378,11 +308,11 @@ def test_connectToSocketFileWithoutListener(reactor: Any, runReactor: Any, sockD
     assert reason.check(error.ConnectionRefusedError)
 
 
-def test_stopConnecting(reactor: Any, runReactor: Any, sockDir: str) -> None:
+def test_stopConnecting(reactor: Any, runReactor: Any, sockDir: str, streams: Any) -> None:
     path = os.path.join(sockDir, "never.sock")
 
     def go() -> Any:
-        factory = OneShotClientFactory(Collector())
+        factory = streams.OneShotClientFactory(streams.Collector())
         connector = reactor.connectUNIX(path, factory)
         connector.stopConnecting()
         return factory.failed
@@ -391,62 +321,33 @@ def test_stopConnecting(reactor: Any, runReactor: Any, sockDir: str) -> None:
     assert reason.check(error.UserError)
 
 
-def test_fullBacklogIsRetried(reactor: Any, runReactor: Any, sockDir: str) -> None:
+def test_fullBacklogIsRetried(reactor: Any, runReactor: Any, sockDir: str, streams: Any) -> None:
     """Clients beyond the listener's backlog wait their turn instead of failing."""
     path = os.path.join(sockDir, "busy.sock")
     count = 20
 
     async def go() -> list[bytes]:
-        factory = RecordingFactory()
+        factory = streams.RecordingFactory()
         port = reactor.listenUNIX(path, factory, backlog=1)
-        clients = [Collector(b"%d" % i, closeAfter=len(b"%d" % i)) for i in range(count)]
+        clients = [streams.Collector(b"%d" % i, closeAfter=len(b"%d" % i)) for i in range(count)]
         for client in clients:
-            reactor.connectUNIX(path, OneShotClientFactory(client))
+            reactor.connectUNIX(path, streams.OneShotClientFactory(client))
         data = await gatherResults([c.done for c in clients])
-        return await finish(port, factory, data)
+        return await streams.finish(port, factory, data)
 
     assert runReactor(reactor, go) == [b"%d" % i for i in range(count)]
 
 
-def test_halfClose(reactor: Any, runReactor: Any, sockDir: str) -> None:
+def test_halfClose(reactor: Any, runReactor: Any, sockDir: str, streams: Any) -> None:
     path = os.path.join(sockDir, "half.sock")
 
-    @implementer(IHalfCloseableProtocol)
-    class HalfCloser(Echo):
-        def __init__(self) -> None:
-            super().__init__()
-            self.data = b""
-
-        def dataReceived(self, data: bytes) -> None:
-            self.data += data
-
-        def readConnectionLost(self) -> None:
-            self.transport.write(b"got " + self.data)
-            self.transport.loseConnection()
-
-        def writeConnectionLost(self) -> None:
-            pass
-
-    @implementer(IHalfCloseableProtocol)
-    class Asker(Collector):
-        def connectionMade(self) -> None:
-            super().connectionMade()
-            self.transport.write(b"question")
-            self.transport.loseWriteConnection()
-
-        def readConnectionLost(self) -> None:
-            self.transport.loseConnection()
-
-        def writeConnectionLost(self) -> None:
-            pass
-
     async def go() -> bytes:
-        factory = RecordingFactory(HalfCloser)
+        factory = streams.RecordingFactory(streams.HalfCloser)
         port = reactor.listenUNIX(path, factory)
-        client = Asker()
-        reactor.connectUNIX(path, OneShotClientFactory(client))
+        client = streams.Asker()
+        reactor.connectUNIX(path, streams.OneShotClientFactory(client))
         data = await client.done
-        return await finish(port, factory, data)
+        return await streams.finish(port, factory, data)
 
     assert runReactor(reactor, go) == b"got question"
 
@@ -454,26 +355,27 @@ def test_halfClose(reactor: Any, runReactor: Any, sockDir: str) -> None:
 # -- peer credentials
 
 
-def test_peerCredentials(reactor: Any, runReactor: Any, sockDir: str) -> None:
+def test_peerCredentials(reactor: Any, runReactor: Any, sockDir: str, streams: Any) -> None:
     path = os.path.join(sockDir, "creds.sock")
     mine = unix.PeerCredentials(os.getpid(), os.geteuid(), os.getegid())
 
     async def go() -> Any:
-        factory = RecordingFactory()
-        port = reactor.listenUNIX(path, factory)
-        client = Collector()
-        reactor.connectUNIX(path, OneShotClientFactory(client))
-        clientTransport = await client.made
-        serverTransport = await factory.firstMade
-        credentials = serverTransport.getPeerCredentials(), clientTransport.getPeerCredentials()
-        clientTransport.loseConnection()
-        await client.done
-        return await finish(port, factory, credentials)
+        factory = streams.RecordingFactory()
+        async with connection(reactor, streams, path, factory) as clientTransport:
+            serverTransport = await factory.firstMade
+            credentials = (
+                serverTransport.getPeerCredentials(),
+                clientTransport.getPeerCredentials(),
+            )
+            clientTransport.loseConnection()
+        return credentials
 
     assert runReactor(reactor, go) == (mine, mine)
 
 
-def test_peerCredentialsOfAnotherProcess(reactor: Any, runReactor: Any, sockDir: str) -> None:
+def test_peerCredentialsOfAnotherProcess(
+    reactor: Any, runReactor: Any, sockDir: str, streams: Any
+) -> None:
     path = os.path.join(sockDir, "child.sock")
     script = (
         "import socket, sys\n"
@@ -485,17 +387,17 @@ def test_peerCredentialsOfAnotherProcess(reactor: Any, runReactor: Any, sockDir:
     async def go() -> Any:
         made: Deferred[Any] = Deferred()
 
-        class Server(Echo):
+        class Server(streams.Echo):
             def connectionMade(self) -> None:
                 made.callback(self.transport)
 
-        factory = RecordingFactory(Server)
+        factory = streams.RecordingFactory(Server)
         port = reactor.listenUNIX(path, factory)
         child = subprocess.Popen([sys.executable, "-c", script, path])
         transport = await made
         credentials = transport.getPeerCredentials()
         transport.loseConnection()
-        await finish(port, factory, None)
+        await streams.finish(port, factory, None)
         child.wait()
         return credentials, child.pid
 
@@ -528,23 +430,18 @@ class DescriptorWriter(Protocol):
         self.done.callback(None)
 
 
-def test_passDescriptor(reactor: Any, runReactor: Any, sockDir: str) -> None:
+def test_passDescriptor(reactor: Any, runReactor: Any, sockDir: str, streams: Any) -> None:
     """Send a pipe's write end; the receiver writes into it; read it back here."""
     path = os.path.join(sockDir, "fds.sock")
 
     async def go() -> Any:
-        factory = RecordingFactory(DescriptorWriter)
-        port = reactor.listenUNIX(path, factory)
-        client = Collector()
-        reactor.connectUNIX(path, OneShotClientFactory(client))
-        transport = await client.made
-        readEnd, writeEnd = os.pipe()
-        transport.sendFileDescriptor(writeEnd)
-        # A copy was taken: ours can be closed at once.
-        os.close(writeEnd)
-        transport.write(b"x.")
-        await client.done
-        await finish(port, factory, None)
+        factory = streams.RecordingFactory(DescriptorWriter)
+        async with connection(reactor, streams, path, factory) as transport:
+            readEnd, writeEnd = os.pipe()
+            transport.sendFileDescriptor(writeEnd)
+            # A copy was taken: ours can be closed at once.
+            os.close(writeEnd)
+            transport.write(b"x.")
         with os.fdopen(readEnd, "rb") as pipe:
             return pipe.read(), factory.instances[0].events
 
@@ -557,22 +454,17 @@ def test_passDescriptor(reactor: Any, runReactor: Any, sockDir: str) -> None:
     assert fdCount() == before
 
 
-def test_passSeveralDescriptors(reactor: Any, runReactor: Any, sockDir: str) -> None:
+def test_passSeveralDescriptors(reactor: Any, runReactor: Any, sockDir: str, streams: Any) -> None:
     path = os.path.join(sockDir, "many.sock")
 
     async def go() -> Any:
-        factory = RecordingFactory(DescriptorWriter)
-        port = reactor.listenUNIX(path, factory)
-        client = Collector()
-        reactor.connectUNIX(path, OneShotClientFactory(client))
-        transport = await client.made
-        pipes = [os.pipe() for _ in range(3)]
-        for _, writeEnd in pipes:
-            transport.sendFileDescriptor(writeEnd)
-            os.close(writeEnd)
-        transport.write(b"abc.")
-        await client.done
-        await finish(port, factory, None)
+        factory = streams.RecordingFactory(DescriptorWriter)
+        async with connection(reactor, streams, path, factory) as transport:
+            pipes = [os.pipe() for _ in range(3)]
+            for _, writeEnd in pipes:
+                transport.sendFileDescriptor(writeEnd)
+                os.close(writeEnd)
+            transport.write(b"abc.")
         results = []
         for readEnd, _ in pipes:
             with os.fdopen(readEnd, "rb") as pipe:
@@ -585,121 +477,102 @@ def test_passSeveralDescriptors(reactor: Any, runReactor: Any, sockDir: str) -> 
 
 
 def test_descriptorsToAProtocolThatDoesNotWantThem(
-    reactor: Any, runReactor: Any, sockDir: str
+    reactor: Any, runReactor: Any, sockDir: str, streams: Any
 ) -> None:
     """The kernel closes them: nothing leaks, and the bytes still arrive."""
     path = os.path.join(sockDir, "unwanted.sock")
 
     async def go() -> bytes:
-        factory = RecordingFactory()
-        port = reactor.listenUNIX(path, factory)
-        client = Collector(closeAfter=3)
-        reactor.connectUNIX(path, OneShotClientFactory(client))
-        transport = await client.made
-        readEnd, writeEnd = os.pipe()
-        transport.sendFileDescriptor(writeEnd)
-        transport.write(b"abc")
-        os.close(writeEnd)
-        data = await client.done
-        await finish(port, factory, None)
+        factory = streams.RecordingFactory()
+        client = streams.Collector(closeAfter=3)
+        async with connection(reactor, streams, path, factory, client) as transport:
+            readEnd, writeEnd = os.pipe()
+            transport.sendFileDescriptor(writeEnd)
+            transport.write(b"abc")
+            os.close(writeEnd)
         # Every write end is closed, so the pipe reads as ended.
         assert os.read(readEnd, 10) == b""
         os.close(readEnd)
-        return data
+        return bytes(client.received)
 
     before = fdCount()
     assert runReactor(reactor, go) == b"abc"
     assert fdCount() == before
 
 
-def test_moreDescriptorsThanBytesIsAnOverrun(reactor: Any, runReactor: Any, sockDir: str) -> None:
-    path = os.path.join(sockDir, "overrun.sock")
+def assertOverrun(
+    reactor: Any, runReactor: Any, streams: Any, path: str, misuse: Callable[[Any], None]
+) -> None:
+    """``misuse(transport)`` of a connection to a DescriptorWriter: an overrun; nothing leaks."""
 
     async def go() -> Any:
-        factory = RecordingFactory(DescriptorWriter)
-        port = reactor.listenUNIX(path, factory)
-        client = Collector()
-        reactor.connectUNIX(path, OneShotClientFactory(client))
-        transport = await client.made
+        factory = streams.RecordingFactory(DescriptorWriter)
+        client = streams.Collector()
+        async with connection(reactor, streams, path, factory, client) as transport:
+            misuse(transport)
+        return (client.reason,)
+
+    before = fdCount()
+    (reason,) = runReactor(reactor, go)
+    assert reason.check(error.FileDescriptorOverrun)
+    assert fdCount() == before
+
+
+def test_moreDescriptorsThanBytesIsAnOverrun(
+    reactor: Any, runReactor: Any, sockDir: str, streams: Any
+) -> None:
+    def misuse(transport: Any) -> None:
         transport.sendFileDescriptor(0)
         transport.sendFileDescriptor(0)
         transport.write(b"x")
-        await client.done
-        await finish(port, factory, None)
-        return (client.reason,)
 
-    before = fdCount()
-    (reason,) = runReactor(reactor, go)
-    assert reason.check(error.FileDescriptorOverrun)
-    assert fdCount() == before
+    assertOverrun(reactor, runReactor, streams, os.path.join(sockDir, "overrun.sock"), misuse)
 
 
 def test_descriptorWithoutBytesBeforeCloseIsAnOverrun(
-    reactor: Any, runReactor: Any, sockDir: str
+    reactor: Any, runReactor: Any, sockDir: str, streams: Any
 ) -> None:
-    path = os.path.join(sockDir, "unsent.sock")
-
-    async def go() -> Any:
-        factory = RecordingFactory(DescriptorWriter)
-        port = reactor.listenUNIX(path, factory)
-        client = Collector()
-        reactor.connectUNIX(path, OneShotClientFactory(client))
-        transport = await client.made
+    def misuse(transport: Any) -> None:
         transport.sendFileDescriptor(0)
         transport.loseConnection()
-        await client.done
-        await finish(port, factory, None)
-        return (client.reason,)
 
-    before = fdCount()
-    (reason,) = runReactor(reactor, go)
-    assert reason.check(error.FileDescriptorOverrun)
-    assert fdCount() == before
+    assertOverrun(reactor, runReactor, streams, os.path.join(sockDir, "unsent.sock"), misuse)
 
 
-def test_sendingABadDescriptorFailsAtOnce(reactor: Any, runReactor: Any, sockDir: str) -> None:
+def test_sendingABadDescriptorFailsAtOnce(
+    reactor: Any, runReactor: Any, sockDir: str, streams: Any
+) -> None:
     path = os.path.join(sockDir, "bad.sock")
 
     async def go() -> None:
-        factory = RecordingFactory()
-        port = reactor.listenUNIX(path, factory)
-        client = Collector()
-        reactor.connectUNIX(path, OneShotClientFactory(client))
-        transport = await client.made
-        readEnd, writeEnd = os.pipe()
-        os.close(readEnd)
-        os.close(writeEnd)
-        with pytest.raises(OSError):
-            transport.sendFileDescriptor(writeEnd)
-        transport.loseConnection()
-        await client.done
-        await finish(port, factory, None)
+        async with connection(reactor, streams, path, streams.RecordingFactory()) as transport:
+            readEnd, writeEnd = os.pipe()
+            os.close(readEnd)
+            os.close(writeEnd)
+            with pytest.raises(OSError):
+                transport.sendFileDescriptor(writeEnd)
+            transport.loseConnection()
 
     runReactor(reactor, go)
 
 
 def test_receiverErrorClosesTheRestAndOnlyThatConnection(
-    reactor: Any, runReactor: Any, sockDir: str
+    reactor: Any, runReactor: Any, sockDir: str, streams: Any
 ) -> None:
     path = os.path.join(sockDir, "failing.sock")
 
     @implementer(IFileDescriptorReceiver)
-    class Failing(Echo):
+    class Failing(streams.Echo):
         def fileDescriptorReceived(self, descriptor: int) -> None:
             os.close(descriptor)
             raise ValueError("no, thank you")
 
     async def go() -> Any:
-        factory = RecordingFactory(Failing)
-        port = reactor.listenUNIX(path, factory)
-        client = Collector()
-        reactor.connectUNIX(path, OneShotClientFactory(client))
-        transport = await client.made
-        for _ in range(3):
-            transport.sendFileDescriptor(1)
-        transport.write(b"abc")
-        await client.done
-        await finish(port, factory, None)
+        factory = streams.RecordingFactory(Failing)
+        async with connection(reactor, streams, path, factory) as transport:
+            for _ in range(3):
+                transport.sendFileDescriptor(1)
+            transport.write(b"abc")
 
     from fw.logger import capturedLogs
 
@@ -712,7 +585,7 @@ def test_receiverErrorClosesTheRestAndOnlyThatConnection(
     assert len(runReactor.flushLoggedErrors(ValueError)) == 1
 
 
-def test_adoptedDescriptors(reactor: Any, runReactor: Any, sockDir: str) -> None:
+def test_adoptedDescriptors(reactor: Any, runReactor: Any, sockDir: str, streams: Any) -> None:
     """``adoptStreamPort``/``adoptStreamConnection`` take AF_UNIX sockets too."""
     path = os.path.join(sockDir, "adopted.sock")
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -721,15 +594,15 @@ def test_adoptedDescriptors(reactor: Any, runReactor: Any, sockDir: str) -> None
     left, right = socket.socketpair()
 
     async def go() -> Any:
-        factory = RecordingFactory()
+        factory = streams.RecordingFactory()
         port = reactor.adoptStreamPort(listener.fileno(), socket.AF_UNIX, factory)
         assert isinstance(port, unix.Port)
         assert port.getHost() == UNIXAddress(path)
-        client = Collector(b"through the adopted port", closeAfter=24)
-        reactor.connectUNIX(path, OneShotClientFactory(client))
+        client = streams.Collector(b"through the adopted port", closeAfter=24)
+        reactor.connectUNIX(path, streams.OneShotClientFactory(client))
         first = await client.done
-        await finish(port, factory, None)
-        pairFactory = RecordingFactory(lambda: Collector(closeAfter=4))
+        await streams.finish(port, factory, None)
+        pairFactory = streams.RecordingFactory(lambda: streams.Collector(closeAfter=4))
         reactor.adoptStreamConnection(left.fileno(), socket.AF_UNIX, pairFactory)
         right.sendall(b"pair")
         (received,) = await pairFactory.allClosed()
@@ -745,30 +618,30 @@ def test_adoptedDescriptors(reactor: Any, runReactor: Any, sockDir: str) -> None
         right.close()
 
 
-def test_noDescriptorLeaks(reactor: Any, runReactor: Any, sockDir: str) -> None:
+def test_noDescriptorLeaks(reactor: Any, runReactor: Any, sockDir: str, streams: Any) -> None:
     path = os.path.join(sockDir, "cycles.sock")
     missing = os.path.join(sockDir, "missing.sock")
 
     async def go() -> None:
         for i in range(20):
-            factory = RecordingFactory(DescriptorWriter)
+            factory = streams.RecordingFactory(DescriptorWriter)
             port = reactor.listenUNIX(path, factory, wantPID=True)
             for _ in range(10):
-                client = Collector(b"ping.", closeAfter=5)
-                reactor.connectUNIX(path, OneShotClientFactory(client))
+                client = streams.Collector(b"ping.", closeAfter=5)
+                reactor.connectUNIX(path, streams.OneShotClientFactory(client))
                 transport = await client.made
                 readEnd, writeEnd = os.pipe()
                 transport.sendFileDescriptor(writeEnd)
                 os.close(writeEnd)
                 await client.done
                 os.close(readEnd)
-            failing = OneShotClientFactory(Collector())
+            failing = streams.OneShotClientFactory(streams.Collector())
             reactor.connectUNIX(missing, failing)
             await failing.failed
             if i % 5 == 0:
                 with pytest.raises(error.CannotListenError):
-                    reactor.listenUNIX(path, RecordingFactory(), wantPID=True)
-            await finish(port, factory, None)
+                    reactor.listenUNIX(path, streams.RecordingFactory(), wantPID=True)
+            await streams.finish(port, factory, None)
 
     before = fdCount()
     runReactor(reactor, go, timeout=30)
