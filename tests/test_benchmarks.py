@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import importlib
 import json
-import os
 import shutil
 import socket
 import socketserver
@@ -26,6 +25,8 @@ from typing import Any
 
 import pytest
 
+from fw.trial.pytestplugin import missingPeer
+
 ROOT = Path(__file__).resolve().parent.parent
 BENCHMARKS = ROOT / "benchmarks"
 SOURCE = BENCHMARKS / "loadgen" / "echo_load.c"
@@ -35,9 +36,7 @@ SOURCE = BENCHMARKS / "loadgen" / "echo_load.c"
 def loadgen(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """echo_load, built with ``cc -O2`` as the bench session builds it."""
     if shutil.which("cc") is None:
-        if os.environ.get("FW_REQUIRE_PEERS") == "1":
-            pytest.fail("no C compiler (cc) to build the load generator")
-        pytest.skip("no C compiler (cc) to build the load generator")
+        missingPeer("no C compiler (cc) to build the load generator")
     target = tmp_path_factory.mktemp("loadgen") / "echo_load"
     subprocess.run(
         ["cc", "-O2", "-Wall", "-Werror", "-o", str(target), str(SOURCE)],

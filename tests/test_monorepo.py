@@ -129,15 +129,23 @@ def fwImports(path: Path) -> set[str]:
 
 @pytest.mark.parametrize("package", PACKAGES)
 def test_importsOnlyDeclaredDistributions(package: str) -> None:
-    """Source and tests import only fw packages of declared distributions."""
+    """
+    Source imports only fw packages of declared distributions; tests also
+    those of the distribution's ``test`` dependency group (PEP 735).
+    """
     ownerOf = {sub: p for p in PACKAGES for sub in owned(p)}
-    requirements = [Requirement(r).name for r in load(package)["project"]["dependencies"]]
+    project = load(package)
+    requirements = [Requirement(r).name for r in project["project"]["dependencies"]]
+    testGroup = [Requirement(r).name for r in project.get("dependency-groups", {}).get("test", [])]
     allowed = {package} | {r.removeprefix("fw-") for r in requirements if r.startswith("fw-")}
+    allowedInTests = allowed | {r.removeprefix("fw-") for r in testGroup if r.startswith("fw-")}
     directory = ROOT / "packages" / package
-    for path in [*directory.glob("src/**/*.py"), *directory.glob("tests/**/*.py")]:
+    sources = [(path, allowed) for path in directory.glob("src/**/*.py")]
+    tests = [(path, allowedInTests) for path in directory.glob("tests/**/*.py")]
+    for path, permitted in [*sources, *tests]:
         for sub in fwImports(path):
             assert sub in ownerOf, f"{path} imports fw.{sub}, which no distribution owns"
-            assert ownerOf[sub] in allowed, (
+            assert ownerOf[sub] in permitted, (
                 f"{path.relative_to(ROOT)} imports fw.{sub} from fw-{ownerOf[sub]}, "
                 f"which fw-{package} does not declare"
             )

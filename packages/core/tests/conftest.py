@@ -30,6 +30,7 @@ from fw.internet.defer import Deferred, gatherResults
 from fw.internet.interfaces import IHalfCloseableProtocol
 from fw.internet.protocol import ClientFactory, Factory, ProcessProtocol, Protocol
 from fw.python.failure import Failure
+from fw.trial.pytestplugin import missingPeer, peersRequired
 
 # The conformance suite: each backend available here, by module and class.
 _BACKENDS = {
@@ -49,12 +50,8 @@ def _available(name: str) -> bool:
         return importlib.util.find_spec("uvloop") is not None
     if name == "glib":
         # PyGObject: CI installs it, so there a missing one fails (in _build).
-        return _peersRequired() or importlib.util.find_spec("gi") is not None
+        return peersRequired() or importlib.util.find_spec("gi") is not None
     return True
-
-
-def _peersRequired() -> bool:
-    return os.environ.get("FW_REQUIRE_PEERS") == "1"
 
 
 _AVAILABLE = [name for name in _BACKENDS if _available(name)]
@@ -66,10 +63,7 @@ def _build(name: str) -> Any:
         try:
             importlib.import_module("gi.repository.GLib")
         except ImportError as e:
-            message = f"the glib backend needs PyGObject: {e}"
-            if _peersRequired():
-                pytest.fail(message + " (FW_REQUIRE_PEERS=1)")
-            pytest.skip(message)
+            missingPeer(f"the glib backend needs PyGObject: {e}")
     factory = getattr(importlib.import_module(module), cls)
     if name == "uvloop":
         import uvloop
@@ -78,26 +72,8 @@ def _build(name: str) -> Any:
     return factory()
 
 
-def requirePeer(program: str) -> str:
-    """
-    Return the path of a peer program the test needs.
-
-    Skips the test when it is missing, unless FW_REQUIRE_PEERS=1 (as in CI),
-    where a missing peer fails it.
-    """
-    path = shutil.which(program)
-    if path is None:
-        message = f"peer program {program!r} is not installed"
-        if os.environ.get("FW_REQUIRE_PEERS") == "1":
-            pytest.fail(message + " (FW_REQUIRE_PEERS=1)")
-        pytest.skip(message)
-    return path
-
-
-@pytest.fixture(name="requirePeer")
-def requirePeerFixture() -> Callable[[str], str]:
-    """The :func:`requirePeer` function, for tests: ``path = requirePeer("curl")``."""
-    return requirePeer
+# ``requirePeer`` and ``requireModule`` (skip a test whose peer is missing, or
+# fail it under FW_REQUIRE_PEERS=1 as in CI) are fw-trial's pytest plugin's.
 
 
 @pytest.fixture(params=_AVAILABLE)
@@ -299,10 +275,7 @@ def twistedPython() -> str:
     """The Python with Twisted in it, from ``FW_TWISTED_PYTHON``."""
     path = os.environ.get("FW_TWISTED_PYTHON")
     if not path:
-        message = "FW_TWISTED_PYTHON is not set: no Twisted to test against"
-        if _peersRequired():
-            pytest.fail(message + " (FW_REQUIRE_PEERS=1)")
-        pytest.skip(message)
+        missingPeer("FW_TWISTED_PYTHON is not set: no Twisted to test against")
     probe = subprocess.run(
         [path, "-c", "import twisted; print(twisted.__version__)"],
         capture_output=True,

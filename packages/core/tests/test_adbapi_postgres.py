@@ -26,12 +26,11 @@ from fw.enterprise import adbapi
 from fw.internet.defer import Deferred, gatherResults
 from fw.internet.threads import deferToThreadPool
 from fw.logger import capturedLogs
+from fw.trial.pytestplugin import missingPeer, requireModule
 
 pytestmark = pytest.mark.timeout(120)
 
-psycopg = pytest.importorskip("psycopg") if os.environ.get("FW_REQUIRE_PEERS") != "1" else None
-if psycopg is None:
-    import psycopg
+psycopg: Any = requireModule("psycopg")
 
 
 def findPostgresProgram(name: str) -> str:
@@ -46,14 +45,11 @@ def findPostgresProgram(name: str) -> str:
 
 
 def requirePeer(program: str) -> str:
-    # conftest's requirePeer, for this module-scoped fixture: skip when the
-    # program is missing, fail instead when FW_REQUIRE_PEERS=1 (CI).
+    # As fw-trial's requirePeer, but the path is initdb's or pg_ctl's, which
+    # Debian keeps off PATH (findPostgresProgram).
     path = shutil.which(program)
     if path is None:
-        message = f"peer program {program!r} is not installed (Debian: postgresql)"
-        if os.environ.get("FW_REQUIRE_PEERS") == "1":
-            pytest.fail(message + " (FW_REQUIRE_PEERS=1)")
-        pytest.skip(message)
+        missingPeer(f"peer program {program!r} is not installed (Debian: postgresql)")
     return path
 
 

@@ -24,6 +24,7 @@ from fw.internet.defer import Deferred, succeed
 from fw.internet.interfaces import IReactorCore, IReactorFDSet, IReactorTCP, IReactorTime
 from fw.internet.main import CONNECTION_DONE, CONNECTION_LOST
 from fw.logger import capturedLogs
+from fw.trial.pytestplugin import peersRequired
 
 if TYPE_CHECKING:
     from fw.internet.gireactor import GIReactor
@@ -34,7 +35,7 @@ _MISSING: str | None = None
 try:
     from gi.repository import Gio, GLib  # type: ignore[import-not-found, import-untyped, unused-ignore]
 except ImportError as e:  # pragma: no cover - depends on the machine
-    if os.environ.get("FW_REQUIRE_PEERS") != "1":
+    if not peersRequired():
         pytest.skip(f"PyGObject is not installed: {e}", allow_module_level=True)
     _MISSING = f"PyGObject is not installed: {e} (FW_REQUIRE_PEERS=1)"
     Gio = GLib = None

@@ -29,15 +29,7 @@ from fw.protocols.haproxy import (
     HAProxyWrappingFactory,
 )
 from fw.python.failure import Failure
-
-
-def requireModule(name: str) -> Any:
-    try:
-        return __import__(name)
-    except ImportError as e:
-        if os.environ.get("FW_REQUIRE_PEERS") == "1":
-            pytest.fail(f"the test peer library {name!r} is not installed (FW_REQUIRE_PEERS=1)")
-        pytest.skip(f"the test peer library {name!r} is not installed: {e}")
+from fw.trial.pytestplugin import requireModule
 
 
 class Reporter(Protocol):

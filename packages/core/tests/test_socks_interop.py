@@ -36,6 +36,7 @@ from fw.protocols.socks import (
     SOCKSv5Factory,
     allowNetworks,
 )
+from fw.trial.pytestplugin import missingPeer
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -45,10 +46,7 @@ LOCAL = allowNetworks("127.0.0.0/8")
 def _requireModule(name: str, distribution: str) -> Any:
     """Import a PyPI peer; skip without it, except in CI (FW_REQUIRE_PEERS=1)."""
     if importlib.util.find_spec(name.split(".")[0]) is None:
-        message = f"the PyPI package {distribution} is not installed"
-        if os.environ.get("FW_REQUIRE_PEERS") == "1":
-            pytest.fail(message + " (FW_REQUIRE_PEERS=1)")
-        pytest.skip(message)
+        missingPeer(f"the PyPI package {distribution} is not installed")
     return importlib.import_module(name)
 
 

@@ -38,6 +38,7 @@ from fw.protocols.telnet import (
     TelnetProtocol,
     TelnetTransport,
 )
+from fw.trial.pytestplugin import requireModule
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -392,13 +393,7 @@ def test_telnetProgramLinemode(reactor: Any, runReactor: Any, requirePeer: Any) 
 
 
 def _telnetlib3() -> Any:
-    try:
-        import telnetlib3
-    except ImportError:
-        if os.environ.get("FW_REQUIRE_PEERS") == "1":
-            pytest.fail("the telnetlib3 peer is not installed (FW_REQUIRE_PEERS=1)")
-        pytest.skip("the telnetlib3 peer is not installed")
-    return telnetlib3
+    return requireModule("telnetlib3")
 
 
 def _loop(reactor: Any) -> asyncio.AbstractEventLoop:

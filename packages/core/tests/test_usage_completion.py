@@ -12,7 +12,6 @@ from __future__ import annotations
 import io
 import os
 import re
-import shutil
 import subprocess
 import sys
 import textwrap
@@ -23,18 +22,9 @@ import pytest
 
 from fw.python import usage
 from fw.python._usage_shellcomp import buildScope, completionScript, functionName
+from fw.trial.pytestplugin import requirePeer as requireProgram
 
 # -- helpers
-
-
-def requireProgram(name: str) -> str:
-    """The path of ``name``; skip (or fail, under FW_REQUIRE_PEERS=1) when it is missing."""
-    path = shutil.which(name)
-    if path is None:
-        if os.environ.get("FW_REQUIRE_PEERS") == "1":
-            pytest.fail(f"{name} is required (FW_REQUIRE_PEERS=1) but not installed")
-        pytest.skip(f"{name} is not installed")
-    return path
 
 
 def syntaxCheck(shell: str, script: str, tmp_path: Path) -> None:

@@ -1,40 +1,16 @@
 """
-Fixtures for fw-names' tests: real peer programs (``requirePeer``) and a DNS
-server running on loopback in a reactor thread (``serveDNS``), so that
-blocking clients (dig, dnspython) can query it from the test.
+Fixtures for fw-names' tests: a DNS server running on loopback in a reactor
+thread (``serveDNS``), so that blocking clients (dig, dnspython) can query it
+from the test.  Peer programs come from fw-trial's plugin (``requirePeer``).
 """
 
 from __future__ import annotations
 
-import os
-import shutil
 import threading
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-
-
-def requirePeer(program: str) -> str:
-    """
-    Return the path of a peer program the test needs.
-
-    Skips the test when it is missing, unless FW_REQUIRE_PEERS=1 (as in CI),
-    where a missing peer fails it.
-    """
-    path = shutil.which(program)
-    if path is None:
-        message = f"peer program {program!r} is not installed"
-        if os.environ.get("FW_REQUIRE_PEERS") == "1":
-            pytest.fail(message + " (FW_REQUIRE_PEERS=1)")
-        pytest.skip(message)
-    return path
-
-
-@pytest.fixture(name="requirePeer")
-def requirePeerFixture() -> Callable[[str], str]:
-    """The :func:`requirePeer` function, for tests: ``path = requirePeer("dig")``."""
-    return requirePeer
 
 
 def newReactor() -> Any:

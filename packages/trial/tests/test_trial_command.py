@@ -6,7 +6,6 @@ suites in ``selfsuite/`` give the same counts under trial (serial and
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 import subprocess
@@ -15,6 +14,8 @@ import textwrap
 from pathlib import Path
 
 import pytest
+
+from fw.trial.pytestplugin import requireModule
 
 SELFSUITE = Path(__file__).parent / "selfsuite"
 TIMEOUT = 60
@@ -405,14 +406,6 @@ def test_runReactorFixture(tmp_path: Path) -> None:
     assert "the test left reactor state behind: pending delayed calls" in run.stdout
     assert "ReactorTimeout: reactor still running after 0.05s" in run.stdout
     assert "error(s) logged while the reactor ran and not flushed" in run.stdout
-
-
-def requireModule(name: str) -> None:
-    """Skip without the optional module ``name``; fail instead where CI installs it."""
-    if os.environ.get("FW_REQUIRE_PEERS") == "1":
-        __import__(name)
-    else:
-        pytest.importorskip(name)
 
 
 def test_subunitStreamReadBySubunit() -> None:

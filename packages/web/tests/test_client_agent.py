@@ -25,6 +25,7 @@ import pytest
 from fw.internet.defer import CancelledError, Deferred
 from fw.internet.endpoints import TCP4ClientEndpoint
 from fw.internet.task import Cooperator
+from fw.trial.pytestplugin import missingPeer
 from fw.web import treq
 from fw.web.client import (
     Agent,
@@ -845,16 +846,12 @@ def test_connectRefused(run: Any, reactor: Any, proxy: ConnectProxy) -> None:
 
 
 def nginxPath() -> str:
-    """nginx, or a skip (a failure when FW_REQUIRE_PEERS=1, as in CI)."""
-    import os
+    """nginx (in sbin, off a user's PATH), or a skip (a failure when FW_REQUIRE_PEERS=1)."""
     import shutil
 
     path = shutil.which("nginx") or shutil.which("nginx", path="/usr/sbin:/usr/local/sbin")
     if path is None:
-        message = "peer program 'nginx' is not installed"
-        if os.environ.get("FW_REQUIRE_PEERS") == "1":
-            pytest.fail(message + " (FW_REQUIRE_PEERS=1)")
-        pytest.skip(message)
+        missingPeer("peer program 'nginx' is not installed")
     return path
 
 

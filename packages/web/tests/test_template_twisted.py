@@ -19,7 +19,7 @@ import os
 import subprocess
 import sys
 
-import pytest
+from fw.trial.pytestplugin import missingPeer
 
 CASES = r"""
 import importlib, json, sys
@@ -90,10 +90,7 @@ def twistedPython() -> str:
     """The Python with Twisted in it, from ``FW_TWISTED_PYTHON``."""
     path = os.environ.get("FW_TWISTED_PYTHON")
     if not path:
-        message = "FW_TWISTED_PYTHON is not set: no Twisted to compare templates with"
-        if os.environ.get("FW_REQUIRE_PEERS") == "1":
-            pytest.fail(message + " (FW_REQUIRE_PEERS=1)")
-        pytest.skip(message)
+        missingPeer("FW_TWISTED_PYTHON is not set: no Twisted to compare templates with")
     return path
 
 

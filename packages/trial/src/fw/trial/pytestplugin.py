@@ -13,6 +13,11 @@ fw-trial's pytest plugin (the ``pytest11`` entry point ``fw_trial``).
 - The ``runReactor`` fixture (:class:`ReactorRunner`) runs a reactor of the
   test's own choosing until a Deferred finishes, with the same checks: fw's
   own suites use it to run each test on every reactor backend.
+- Tests against real peers: :func:`requirePeer` (a program) and
+  :func:`requireModule` (a library), also as fixtures, and
+  :func:`missingPeer` skip a test whose peer is missing, or fail it when the
+  environment says peers are required (``FW_REQUIRE_PEERS=1``, as in fw's CI,
+  so that a missing peer cannot pass as a skip).
 
 ``--fw-reactor NAME`` installs the reactor called ``NAME`` (as ``trial -r``
 does) when pytest starts; without it, the platform's default reactor (epoll
@@ -22,12 +27,15 @@ left alone; ``-p no:fw_trial`` turns the plugin off.
 
 from __future__ import annotations
 
+import importlib
 import inspect
 import os
+import shutil
 import sys
 import unittest
-from collections.abc import Generator, Iterator
-from typing import Any
+from collections.abc import Callable, Generator, Iterator
+from types import ModuleType
+from typing import Any, NoReturn
 
 import _pytest
 import pluggy
@@ -37,10 +45,15 @@ import fw.python.failure
 import fw.trial.util
 
 __all__ = [
+    "REQUIRE_PEERS",
     "ReactorRunner",
     "ReactorTimeout",
     "TrialTestCaseCollector",
     "TrialTestItem",
+    "missingPeer",
+    "peersRequired",
+    "requireModule",
+    "requirePeer",
 ]
 
 
@@ -394,3 +407,56 @@ def runReactor() -> Iterator[ReactorRunner]:
     runner = ReactorRunner()
     yield runner
     runner._checkLoggedErrors()
+
+
+# -- tests against real peers
+
+
+#: The environment variable that, set to ``1``, makes a missing peer fail
+#: the test instead of skipping it.
+REQUIRE_PEERS = "FW_REQUIRE_PEERS"
+
+
+def peersRequired() -> bool:
+    """Whether a missing peer fails tests rather than skipping them (``FW_REQUIRE_PEERS=1``)."""
+    return os.environ.get(REQUIRE_PEERS) == "1"
+
+
+def missingPeer(message: str) -> NoReturn:
+    """
+    The test cannot run: a peer it tests against (a program, a library, a
+    service) is missing, as ``message`` says.  Skip it, or fail it when
+    :func:`peersRequired`.  At module level the whole module is skipped (or
+    fails to collect).
+    """
+    if peersRequired():
+        pytest.fail(f"{message} ({REQUIRE_PEERS}=1)", pytrace=False)
+    pytest.skip(message, allow_module_level=True)
+
+
+def requirePeer(program: str) -> str:
+    """Return the path of the peer program ``program``, or :func:`missingPeer`."""
+    path = shutil.which(program)
+    if path is None:
+        missingPeer(f"peer program {program!r} is not installed")
+    return path
+
+
+def requireModule(name: str) -> ModuleType:
+    """Import and return the peer library ``name``, or :func:`missingPeer`."""
+    try:
+        return importlib.import_module(name)
+    except ImportError as e:
+        missingPeer(f"peer library {name!r} cannot be imported: {e}")
+
+
+@pytest.fixture(name="requirePeer")
+def requirePeerFixture() -> Callable[[str], str]:
+    """:func:`requirePeer`, as a fixture: ``path = requirePeer("curl")``."""
+    return requirePeer
+
+
+@pytest.fixture(name="requireModule")
+def requireModuleFixture() -> Callable[[str], ModuleType]:
+    """:func:`requireModule`, as a fixture: ``h2 = requireModule("h2")``."""
+    return requireModule
