@@ -429,6 +429,7 @@ def missingPeer(message: str) -> NoReturn:
     :func:`peersRequired`.  At module level the whole module is skipped (or
     fails to collect).
     """
+    __tracebackhide__ = True  # report the test's line, not this one
     if peersRequired():
         pytest.fail(f"{message} ({REQUIRE_PEERS}=1)", pytrace=False)
     pytest.skip(message, allow_module_level=True)
@@ -436,6 +437,7 @@ def missingPeer(message: str) -> NoReturn:
 
 def requirePeer(program: str) -> str:
     """Return the path of the peer program ``program``, or :func:`missingPeer`."""
+    __tracebackhide__ = True  # report the test's line, not this one
     path = shutil.which(program)
     if path is None:
         missingPeer(f"peer program {program!r} is not installed")
@@ -444,6 +446,7 @@ def requirePeer(program: str) -> str:
 
 def requireModule(name: str) -> ModuleType:
     """Import and return the peer library ``name``, or :func:`missingPeer`."""
+    __tracebackhide__ = True  # report the test's line, not this one
     try:
         return importlib.import_module(name)
     except ImportError as e:

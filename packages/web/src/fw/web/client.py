@@ -24,14 +24,7 @@ see :mod:`fw.web.treq`.
 
 from __future__ import annotations
 
-from fw.web._client_agent import (
-    URI,
-    Agent,
-    BrowserLikePolicyForHTTPS,
-    HTTPConnectionPool,
-    ProxyAgent,
-    ProxyTunnelError,
-)
+from fw.web._client_agent import URI, Agent, BrowserLikePolicyForHTTPS
 from fw.web._client_http2_errors import (
     HTTP2ConnectionTerminated,
     HTTP2HeadersTooLarge,
@@ -39,6 +32,8 @@ from fw.web._client_http2_errors import (
     HTTP2RequestRefused,
     HTTP2StreamReset,
 )
+from fw.web._client_pool import HTTPConnectionPool
+from fw.web._client_proxy import ProxyAgent, ProxyTunnelError
 from fw.web._client_wrappers import (
     BrowserLikeRedirectAgent,
     ContentDecoderAgent,

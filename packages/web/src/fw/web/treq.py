@@ -35,7 +35,8 @@ from fw.internet.defer import Deferred, succeed
 from fw.internet.protocol import Protocol
 from fw.internet.task import Cooperator
 from fw.python.failure import Failure
-from fw.web._client_agent import URI, Agent, HTTPConnectionPool
+from fw.web._client_agent import URI, Agent
+from fw.web._client_pool import HTTPConnectionPool
 from fw.web._client_wrappers import (
     BrowserLikeRedirectAgent,
     ContentDecoderAgent,
