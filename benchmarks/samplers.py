@@ -356,10 +356,11 @@ def runHttp(bench: Benchmark, impl: str, settings: Settings) -> dict[str, Any]:
 # -- benchmarks that measure one process
 
 
-def runReporting(command: list[str]) -> tuple[dict[str, Any], list[float]]:
+def runReporting(command: list[str]) -> dict[str, Any]:
     """
-    Run a benchmark program that prints a JSON report (``ops``, ``seconds``,
-    ``wall_seconds``); return the report and the cores' busy shares.
+    One sample from a benchmark program that prints a JSON report (``ops``,
+    ``seconds`` of CPU, ``wall_seconds``): its rate per CPU-second, with the
+    cores' busy shares.
     """
     coresBefore = coreTimes()
     result = subprocess.run(command, capture_output=True, text=True, timeout=300)
@@ -368,30 +369,30 @@ def runReporting(command: list[str]) -> tuple[dict[str, Any], list[float]]:
         raise Unavailable(result.stderr.strip())
     if result.returncode != 0:
         raise SampleError(result.stderr.strip()[-2000:])
-    return json.loads(result.stdout), coreBusy(coresBefore, coresAfter)
+    report = json.loads(result.stdout)
+    return {
+        "value": report["ops"] / report["seconds"],
+        "ops": report["ops"],
+        "seconds": report["seconds"],
+        "wall_seconds": report["wall_seconds"],
+        "core_busy": coreBusy(coresBefore, coresAfter),
+    }
 
 
 def runMicro(bench: Benchmark, impl: str, settings: Settings) -> dict[str, Any]:
     """One sample of a micro-benchmark, in a fresh process."""
-    report, busy = runReporting(
+    return runReporting(
         [
             *(settings.python, str(HERE / "micro" / "run_micro.py")),
             *("--impl", impl, "--bench", bench.name),
             *("--min-time", str(settings.minTime), "--cpu", str(SERVER_CPU)),
         ]
     )
-    return {
-        "value": report["ops"] / report["seconds"],
-        "ops": report["ops"],
-        "seconds": report["seconds"],
-        "wall_seconds": report["wall_seconds"],
-        "core_busy": busy,
-    }
 
 
 def runTls(bench: Benchmark, impl: str, settings: Settings) -> dict[str, Any]:
     """One sample of a TLS benchmark: a fresh client and peer, one transfer."""
-    report, busy = runReporting(
+    sample = runReporting(
         [
             *(settings.python, str(HERE / "net" / "tls_bulk.py")),
             *("--impl", impl, "--direction", bench.serverMode),
@@ -399,14 +400,8 @@ def runTls(bench: Benchmark, impl: str, settings: Settings) -> dict[str, Any]:
             *("--cpu", str(SERVER_CPU), "--peer-cpu", str(LOADGEN_CPU)),
         ]
     )
-    return {
-        "value": report["ops"] / report["seconds"],
-        "ops": report["ops"],
-        "seconds": report["seconds"],
-        "wall_seconds": report["wall_seconds"],
-        "wall_rate": report["ops"] / report["wall_seconds"],
-        "core_busy": busy,
-    }
+    sample["wall_rate"] = sample["ops"] / sample["wall_seconds"]
+    return sample
 
 
 def runTrial(bench: Benchmark, impl: str, settings: Settings) -> dict[str, Any]:
